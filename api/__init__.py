@@ -1,0 +1,1 @@
+"""Entry points: the Lambda handler, the local ASGI app, authentication and request limits."""

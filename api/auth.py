@@ -1,0 +1,141 @@
+"""Bearer tokens to principals: pinned algorithms, required claims, audience, issuer -> tenant."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable, Mapping, Protocol
+
+import jwt
+from jwt import PyJWK, PyJWKClient, PyJWKSet
+
+from api.settings import IssuerSettings, Settings
+from domain.access import Kind, Principal, Role
+from domain.members import valid_member_id
+
+ALGORITHMS = ("RS256", "ES256")
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "sub", "aud"]
+
+
+class Unauthenticated(Exception):
+    """The token is missing something, forged, expired or from an issuer we do not trust."""
+
+
+class KeySource(Protocol):
+    def key_for(self, kid: str | None) -> PyJWK: ...
+
+
+class StaticKeys:
+    """A fixed public key set (dev and tests)."""
+
+    def __init__(self, jwks: Mapping[str, Any]):
+        self._set = PyJWKSet.from_dict(dict(jwks))
+
+    def key_for(self, kid: str | None) -> PyJWK:
+        for key in self._set.keys:
+            if key.key_id == kid:
+                return key
+        raise Unauthenticated("unknown signing key")
+
+
+class JwksKeys:
+    """Keys from the IdP's JWKS URL, cached; an unknown kid refetches at most once per interval."""
+
+    def __init__(self, url: str, refetch_interval: float, clock: Callable[[], float] = time.monotonic,
+                 client: PyJWKClient | None = None):
+        self._client = client or PyJWKClient(url, cache_jwk_set=True, lifespan=3600, timeout=3)
+        self._interval = refetch_interval
+        self._clock = clock
+        self._last_refetch = float("-inf")
+        self._lock = threading.Lock()
+
+    def key_for(self, kid: str | None) -> PyJWK:
+        try:
+            key = self._find(self._client.get_jwk_set(), kid)
+            if key:
+                return key
+            with self._lock:
+                now = self._clock()
+                if now - self._last_refetch < self._interval:
+                    raise Unauthenticated("unknown signing key")
+                self._last_refetch = now
+            key = self._find(self._client.get_jwk_set(refresh=True), kid)
+        except jwt.PyJWKClientError as e:
+            raise Unauthenticated("signing keys unavailable") from e
+        if key is None:
+            raise Unauthenticated("unknown signing key")
+        return key
+
+    @staticmethod
+    def _find(jwk_set: PyJWKSet, kid: str | None) -> PyJWK | None:
+        return next((k for k in jwk_set.keys if k.key_id == kid), None)
+
+
+class _Issuer:
+    def __init__(self, config: IssuerSettings, keys: KeySource):
+        self.config = config
+        self.keys = keys
+        self.role_map = {group: Role(role) for group, role in config.role_map.items()}
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings, key_sources: Mapping[str, KeySource] | None = None):
+        self._leeway = settings.jwt_leeway_seconds
+        self._issuers: dict[tuple[str, str], _Issuer] = {}
+        for cfg in settings.issuers:
+            if key_sources and cfg.issuer in key_sources:
+                keys = key_sources[cfg.issuer]
+            elif cfg.jwks is not None:
+                keys = StaticKeys(cfg.jwks)
+            elif cfg.jwks_url:
+                keys = JwksKeys(cfg.jwks_url, settings.jwks_refetch_interval_seconds)
+            else:
+                raise ValueError(f"issuer {cfg.issuer} has neither jwks nor jwks_url")
+            self._issuers[(cfg.issuer, cfg.audience)] = _Issuer(cfg, keys)
+
+    def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("alg") not in ALGORITHMS:
+                raise Unauthenticated("algorithm not allowed")
+            unverified = jwt.decode(token, options={"verify_signature": False})
+            issuer = self._issuer_for(unverified)
+            key = issuer.keys.key_for(header.get("kid"))
+            claims = jwt.decode(
+                token, key, algorithms=list(ALGORITHMS), audience=issuer.config.audience,
+                issuer=issuer.config.issuer, leeway=self._leeway,
+                options={"require": REQUIRED_CLAIMS},
+            )
+        except Unauthenticated:
+            raise
+        except jwt.PyJWTError as e:
+            raise Unauthenticated(type(e).__name__) from e
+        return self._principal(issuer, claims)
+
+    def _issuer_for(self, claims: Mapping[str, Any]) -> _Issuer:
+        iss = claims.get("iss")
+        auds = claims.get("aud")
+        for aud in ([auds] if isinstance(auds, str) else auds or []):
+            found = self._issuers.get((iss, aud))
+            if found:
+                return found
+        raise Unauthenticated("untrusted issuer or audience")
+
+    @staticmethod
+    def _principal(issuer: _Issuer, claims: Mapping[str, Any]) -> Principal:
+        cfg = issuer.config
+        sub = str(claims["sub"])
+        groups = claims.get(cfg.groups_claim) or []
+        if isinstance(groups, str):
+            groups = groups.split()
+        roles = frozenset(issuer.role_map[g] for g in groups if g in issuer.role_map)
+        raw_scopes = claims.get("scope") or claims.get("scp") or []
+        scopes = frozenset(raw_scopes.split() if isinstance(raw_scopes, str) else raw_scopes)
+        if roles:
+            return Principal(Kind.STAFF, cfg.tenant, sub, roles=roles, scopes=scopes)
+        if cfg.partner_scope in scopes:
+            return Principal(Kind.PARTNER, cfg.tenant, str(claims.get("client_id") or sub), scopes=scopes)
+        if cfg.service_scope in scopes:
+            return Principal(Kind.SERVICE, cfg.tenant, sub, scopes=scopes)
+        if not valid_member_id(sub):
+            raise Unauthenticated("subject is not a usable member id")
+        return Principal(Kind.MEMBER, cfg.tenant, sub)

@@ -1,0 +1,31 @@
+"""What a container builds once: settings, the DynamoDB client, the token verifier and the schema."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import strawberry
+
+from api.auth import KeySource, TokenVerifier
+from api.settings import Settings
+from infra.items import bind_table
+from resolvers.schema import build_schema
+
+
+@dataclass
+class Services:
+    settings: Settings
+    dynamodb: Any  # the botocore DynamoDB client every model and repository shares
+    verifier: TokenVerifier
+    schema: strawberry.Schema
+
+
+def build_services(settings: Settings, key_sources: Mapping[str, KeySource] | None = None) -> Services:
+    client = bind_table(settings.table_name, region=settings.region, host=settings.dynamodb_endpoint)
+    return Services(
+        settings=settings,
+        dynamodb=client,
+        verifier=TokenVerifier(settings, key_sources),
+        schema=build_schema(dev=settings.dev, max_depth=settings.max_depth,
+                            max_aliases=settings.max_aliases, max_tokens=settings.max_tokens),
+    )

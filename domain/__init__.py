@@ -1,0 +1,1 @@
+"""The loyalty program's rules as plain Python: no storage, transport or GraphQL here."""

@@ -1,0 +1,136 @@
+"""Membership rules: what a valid enrollment or profile change is, and how referral codes look."""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from domain.errors import ErrorCode, UserError, collect
+
+NAME_MAX = 100
+EMAIL_MAX = 254
+MIN_AGE_YEARS = 13
+REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O/1/I: read aloud without mistakes
+REFERRAL_LENGTH = 8
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_MEMBER_ID = re.compile(r"^[A-Za-z0-9._:@|+=-]{1,128}$")
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    name: str
+    email: str
+    birthday: date | None
+    marketing_consent: bool
+    referred_by_code: str | None = None
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    name: str | None = None
+    email: str | None = None
+    birthday: date | None = None
+    marketing_consent: bool | None = None
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def valid_member_id(member_id: str) -> bool:
+    """Member ids come from the identity provider's `sub`; the table key forbids '#' and spaces."""
+    return bool(_MEMBER_ID.match(member_id))
+
+
+def check_name(name: str | None, field: str = "name") -> UserError | None:
+    if name is None:
+        return None
+    if not name.strip():
+        return UserError(ErrorCode.REQUIRED, "Name is required.", field)
+    if len(name) > NAME_MAX:
+        return UserError(ErrorCode.TOO_LONG, f"Name must be at most {NAME_MAX} characters.", field)
+    return None
+
+
+def check_email(email: str | None, field: str = "email") -> UserError | None:
+    if email is None:
+        return None
+    if len(email) > EMAIL_MAX or not _EMAIL.match(email.strip()):
+        return UserError(ErrorCode.INVALID, "Email is not a valid address.", field)
+    return None
+
+
+def check_birthday(birthday: date | None, today: date, field: str = "birthday") -> UserError | None:
+    if birthday is None:
+        return None
+    if birthday > today:
+        return UserError(ErrorCode.OUT_OF_RANGE, "Birthday cannot be in the future.", field)
+    if birthday.year < today.year - 120:
+        return UserError(ErrorCode.OUT_OF_RANGE, "Birthday is too far in the past.", field)
+    age = today.year - birthday.year - ((today.month, today.day) < (birthday.month, birthday.day))
+    if age < MIN_AGE_YEARS:
+        return UserError(ErrorCode.OUT_OF_RANGE, f"Members must be at least {MIN_AGE_YEARS}.", field)
+    return None
+
+
+def validate_enrollment(enrollment: Enrollment, today: date) -> Enrollment:
+    collect(
+        check_name(enrollment.name),
+        check_email(enrollment.email),
+        check_birthday(enrollment.birthday, today),
+    )
+    return Enrollment(
+        name=enrollment.name.strip(),
+        email=normalize_email(enrollment.email),
+        birthday=enrollment.birthday,
+        marketing_consent=enrollment.marketing_consent,
+        referred_by_code=(enrollment.referred_by_code or "").strip().upper() or None,
+    )
+
+
+def validate_profile_change(change: ProfileChange, today: date) -> ProfileChange:
+    collect(
+        check_name(change.name),
+        check_email(change.email),
+        check_birthday(change.birthday, today),
+    )
+    return ProfileChange(
+        name=change.name.strip() if change.name is not None else None,
+        email=normalize_email(change.email) if change.email is not None else None,
+        birthday=change.birthday,
+        marketing_consent=change.marketing_consent,
+    )
+
+
+def new_referral_code() -> str:
+    return "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(REFERRAL_LENGTH))
+
+
+@dataclass(frozen=True)
+class PointsBalance:
+    available: int = 0
+    pending: int = 0
+    lifetime: int = 0
+    debt: int = 0
+
+
+@dataclass(frozen=True)
+class Member:
+    id: str
+    name: str
+    email: str
+    birthday: date | None
+    marketing_consent: bool
+    referral_code: str
+    joined_at: str
+    points: PointsBalance
+    tier: str | None = None
+    referred_by: str | None = None
+
+
+def check_referrer(code: str | None, referrer_id: str | None, member_id: str) -> UserError | None:
+    """A referral code must belong to another, existing member."""
+    if code and (referrer_id is None or referrer_id == member_id):
+        return UserError(ErrorCode.NOT_FOUND, "No other member has this referral code.", "referralCode")
+    return None

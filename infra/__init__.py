@@ -1,0 +1,1 @@
+"""Storage and outside-world adapters: the DynamoDB table, repositories, settings, event publishing."""

@@ -1,0 +1,48 @@
+"""The typed per-request context: who is calling, for which tenant, and per-request loaders."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import strawberry
+
+from domain.access import Principal
+from domain.errors import ErrorCode, UserError
+from infra.members import Members
+from infra.items import TableItem
+
+
+@dataclass
+class Context:
+    principal: Principal
+    tenant: str | None
+    correlation_id: str
+    services: Any  # api.runtime.Services: clients and caches built once per container
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    _memo: dict[tuple, Any] = field(default_factory=dict)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def require_tenant(self) -> str:
+        if not self.tenant:
+            raise UserError(ErrorCode.FORBIDDEN, "No program is configured for this endpoint.")
+        return self.tenant
+
+    @property
+    def members(self) -> Members:
+        return self.memo(("repo", "members"), lambda: Members(self.require_tenant()))
+
+    def memo(self, key: tuple, load: Callable[[], Any]) -> Any:
+        """Per-request loader cache: each key is loaded at most once per request."""
+        if key not in self._memo:
+            self._memo[key] = load()
+        return self._memo[key]
+
+    def member_card(self, member_id: str) -> list[TableItem]:
+        """The member's dashboard items (profile, lots, badges, progress) from one Query."""
+        return self.memo(("card", member_id), lambda: self.members.dashboard(member_id))
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,1 @@
+"""Members: enrollment, profile, and staff look-ups."""

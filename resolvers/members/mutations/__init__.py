@@ -1,0 +1,1 @@
+"""Member mutations, one per module."""

@@ -1,0 +1,47 @@
+"""memberEnroll: the signed-in person joins the program."""
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from domain import members as rules
+from domain.errors import collect
+from resolvers.context import Info
+from resolvers.errors import UserErrorType, payload_errors
+from resolvers.members.types import Member
+from resolvers.permissions import IsMember
+
+
+@strawberry.input
+class MemberEnrollInput:
+    name: str
+    email: str
+    birthday: date | None = None
+    marketing_consent: bool = False
+    referral_code: str | None = strawberry.field(default=None, description="A friend's referral code.")
+
+
+@strawberry.type
+class MemberEnrollPayload:
+    member: Member | None = None
+    user_errors: list[UserErrorType] = strawberry.field(default_factory=list)
+
+
+@payload_errors(MemberEnrollPayload)
+def member_enroll(info: Info, input: MemberEnrollInput) -> MemberEnrollPayload:
+    ctx = info.context
+    now = ctx.now()
+    enrollment = rules.validate_enrollment(rules.Enrollment(
+        name=input.name, email=input.email, birthday=input.birthday,
+        marketing_consent=input.marketing_consent, referred_by_code=input.referral_code,
+    ), now.date())
+    member_id = ctx.principal.member_id
+    code = enrollment.referred_by_code
+    collect(rules.check_referrer(code, code and ctx.members.referral_code_owner(code), member_id))
+    member = ctx.members.enroll(member_id, enrollment, now.isoformat(), int(now.timestamp()))
+    return MemberEnrollPayload(member=Member.of(member))
+
+
+field = strawberry.mutation(resolver=member_enroll, permission_classes=[IsMember],
+                            description="Join the program as the signed-in member.")

@@ -1,0 +1,48 @@
+"""Who may call a field. Declared next to each query and mutation, checked before it runs."""
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.exceptions import StrawberryGraphQLError
+from strawberry.permission import BasePermission
+
+from domain.access import Kind, Role
+
+
+class _Requires(BasePermission):
+    message = "You are not allowed to do this."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def allowed(self, principal: Any) -> bool:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        if principal.kind is Kind.ANONYMOUS:
+            raise StrawberryGraphQLError("Sign in to do this.", extensions={"code": "UNAUTHENTICATED"})
+        return self.allowed(principal)
+
+
+class IsMember(_Requires):
+    def allowed(self, principal: Any) -> bool:
+        return principal.kind is Kind.MEMBER
+
+
+class IsStaff(_Requires):
+    def allowed(self, principal: Any) -> bool:
+        return principal.is_staff()
+
+
+class IsAdmin(_Requires):
+    def allowed(self, principal: Any) -> bool:
+        return principal.is_staff(Role.ADMIN)
+
+
+class IsService(_Requires):
+    def allowed(self, principal: Any) -> bool:
+        return principal.kind is Kind.SERVICE
+
+
+class IsStaffOrService(_Requires):
+    def allowed(self, principal: Any) -> bool:
+        return principal.kind is Kind.SERVICE or principal.is_staff()

@@ -1,0 +1,80 @@
+"""One schema from every domain folder, hardened for production unless the settings say dev."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.exceptions import StrawberryGraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from domain.errors import UserError, UserErrors
+from resolvers.members.mutations.all import MemberMutations
+from resolvers.members.queries import MemberQueries
+
+log = logging.getLogger("kizuna.graphql")
+
+QUERY_TYPES: tuple[type, ...] = (MemberQueries,)
+MUTATION_TYPES: tuple[type, ...] = (MemberMutations,)
+
+
+class MaskUnexpectedErrors(SchemaExtension):
+    """Known errors pass with a code; anything else is logged with context and masked."""
+
+    def on_operation(self) -> Any:
+        yield
+        result = self.execution_context.result
+        if result is None or not getattr(result, "errors", None):
+            return
+        result.errors = [self._process(e) for e in result.errors]
+
+    def _process(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if original is None or isinstance(original, (StrawberryGraphQLError, GraphQLError)):
+            return error  # syntax, validation, limits and permission errors: written for the caller
+        if isinstance(original, (UserError, UserErrors)):
+            first = original.errors[0] if isinstance(original, UserErrors) else original
+            return GraphQLError(error.message, error.nodes, error.source, error.positions, error.path,
+                                extensions={"code": first.code.value, "field": first.field})
+        if isinstance(original, PermissionError):
+            return GraphQLError(str(original) or "You are not allowed to do this.", error.nodes, error.source,
+                                error.positions, error.path, extensions={"code": "FORBIDDEN"})
+        context = self.execution_context.context
+        correlation_id = getattr(context, "correlation_id", None)
+        log.error("unexpected error in %s at %s", self.execution_context.operation_name or "operation",
+                  error.path, exc_info=original,
+                  extra={"correlation_id": correlation_id, "path": error.path})
+        return GraphQLError("Unexpected error.", error.nodes, error.source, error.positions, error.path,
+                            extensions={"code": "INTERNAL", "correlationId": correlation_id})
+
+
+def build_schema(*, dev: bool = False, max_depth: int = 10, max_aliases: int = 15,
+                 max_tokens: int = 2000) -> strawberry.Schema:
+    # Factories: strawberry builds fresh extension instances per request; the caches are shared.
+    extensions: list[Any] = [
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: ParserCache(maxsize=256),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: ValidationCache(maxsize=256),
+        MaskUnexpectedErrors,
+    ]
+    if not dev:
+        extensions.insert(2, DisableIntrospection)
+    Query = merge_types("Query", QUERY_TYPES)
+    Mutation = merge_types("Mutation", MUTATION_TYPES)
+    return strawberry.Schema(
+        query=Query, mutation=Mutation, extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not dev),
+    )

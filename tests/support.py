@@ -1,0 +1,63 @@
+"""Test helpers: a GraphQL client over the real HTTP handling, and unique tenants."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from api.http import Api, Request
+
+
+def new_tenant() -> str:
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass
+class Result:
+    status: int
+    body: dict[str, Any]
+
+    @property
+    def data(self) -> Any:
+        return self.body.get("data")
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return self.body.get("errors") or []
+
+    def error_codes(self) -> list[str | None]:
+        return [e.get("extensions", {}).get("code") for e in self.errors]
+
+
+class GraphQLClient:
+    """Sends requests through Api.handle: the same limits, auth and execution as Lambda and uvicorn."""
+
+    def __init__(self, api: Api, token: str | None = None):
+        self.api = api
+        self.token = token
+
+    def as_(self, token: str | None) -> "GraphQLClient":
+        return GraphQLClient(self.api, token)
+
+    def raw(self, body: bytes, *, method: str = "POST", content_type: str = "application/json",
+            headers: dict[str, str] | None = None, path: str = "/graphql") -> Result:
+        h = {"content-type": content_type}
+        if self.token:
+            h["authorization"] = f"Bearer {self.token}"
+        h.update(headers or {})
+        resp = self.api.handle(Request(method=method, path=path, headers=h, body=body))
+        try:
+            parsed = json.loads(resp.body) if resp.body else {}
+        except ValueError:
+            parsed = {"raw": resp.body.decode(errors="replace")}
+        return Result(resp.status, parsed)
+
+    def __call__(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Result:
+        return self.raw(json.dumps({"query": query, "variables": variables or {}}).encode(), **kw)
+
+    def ok(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        """Run and insist on no top-level errors; returns data."""
+        r = self(query, variables)
+        assert r.status == 200 and not r.errors, r.body
+        return r.data
