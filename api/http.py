@@ -124,7 +124,8 @@ class Api:
             log.info("token rejected: %s", e, extra={"correlation_id": cid})
             return error_response(401, "UNAUTHENTICATED", "The access token is missing, invalid or expired.", cid)
         context = Context(principal=principal, tenant=principal.tenant, correlation_id=cid,
-                          services=self.services, clock=self.clock)
+                          services=self.services, clock=self.clock,
+                          idempotency_key=req.headers.get("idempotency-key"))
         result = self.services.schema.execute_sync(
             payload["query"], variable_values=variables, context_value=context, operation_name=operation_name)
         body: dict[str, Any] = {"data": result.data}

@@ -9,6 +9,7 @@ import strawberry
 from api.auth import KeySource, TokenVerifier
 from api.settings import Settings
 from infra.items import bind_table
+from infra.points.program_store import ProgramCache
 from resolvers.schema import build_schema
 
 
@@ -18,6 +19,7 @@ class Services:
     dynamodb: Any  # the botocore DynamoDB client every model and repository shares
     verifier: TokenVerifier
     schema: strawberry.Schema
+    programs: ProgramCache  # program configuration and rewards, cached per container
 
 
 def build_services(settings: Settings, key_sources: Mapping[str, KeySource] | None = None) -> Services:
@@ -28,4 +30,5 @@ def build_services(settings: Settings, key_sources: Mapping[str, KeySource] | No
         verifier=TokenVerifier(settings, key_sources),
         schema=build_schema(dev=settings.dev, max_depth=settings.max_depth,
                             max_aliases=settings.max_aliases, max_tokens=settings.max_tokens),
+        programs=ProgramCache(settings.program_cache_seconds),
     )

@@ -26,6 +26,7 @@ class ErrorCode(Enum):
     CAP_REACHED = "CAP_REACHED"
     COOLDOWN = "COOLDOWN"
     CONFLICT = "CONFLICT"
+    ALREADY_CREDITED = "ALREADY_CREDITED"
 
 
 class UserError(Exception):

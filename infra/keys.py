@@ -56,3 +56,15 @@ LOT_PREFIX = "LOT#"
 OUTBOX_PREFIX = "~OUT#"
 SOURCE_PREFIX = "SRC#"
 IDEMPOTENCY_PREFIX = "IDEM#"
+
+
+def order_pk(tenant: str, order_id: str) -> str:
+    return f"T#{tenant}#ORDER#{order_id}"
+
+
+def webhook_pk(tenant: str, webhook_id: str) -> str:
+    return f"T#{tenant}#WEBHOOK#{webhook_id}"
+
+
+def order_sk(order_id: str) -> str:
+    return f"{SOURCE_PREFIX}order#{order_id}"

@@ -51,14 +51,14 @@ class Members:
 
     def get_profile(self, member_id: str) -> MemberProfile | None:
         try:
-            return MemberProfile.get(self.pk(member_id), keys.PROFILE)
+            return MemberProfile.get(self.pk(member_id), keys.PROFILE, consistent_read=True)
         except MemberProfile.DoesNotExist:
             return None
 
     def dashboard(self, member_id: str) -> list[TableItem]:
         """Profile, point lots, badges and progress: one Query of the member's dashboard range."""
         return list(TableItem.query(
-            self.pk(member_id), TableItem.SK.between(keys.DASHBOARD_FROM, keys.DASHBOARD_TO)))
+            self.pk(member_id), TableItem.SK.between(keys.DASHBOARD_FROM, keys.DASHBOARD_TO), consistent_read=True))
 
     def enroll(self, member_id: str, e: rules.Enrollment, now_iso: str, now_epoch: int) -> rules.Member:
         pk = self.pk(member_id)

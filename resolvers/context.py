@@ -9,8 +9,12 @@ import strawberry
 
 from domain.access import Principal
 from domain.errors import ErrorCode, UserError
-from infra.members import Members
 from infra.items import TableItem
+from infra.members import Members
+from infra.points.adjustments import ActionCredits, Adjustments
+from infra.points.orders import OrderBook
+from infra.points.program_store import ProgramStore
+from infra.points.rewards import RewardDesk
 
 
 @dataclass
@@ -20,6 +24,7 @@ class Context:
     correlation_id: str
     services: Any  # api.runtime.Services: clients and caches built once per container
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    idempotency_key: str | None = None  # from the Idempotency-Key header
     _memo: dict[tuple, Any] = field(default_factory=dict)
 
     def now(self) -> datetime:
@@ -33,6 +38,30 @@ class Context:
     @property
     def members(self) -> Members:
         return self.memo(("repo", "members"), lambda: Members(self.require_tenant()))
+
+    @property
+    def programs(self) -> ProgramStore:
+        return self.memo(("repo", "programs"), lambda: ProgramStore(self.require_tenant(), self.services.programs))
+
+    @property
+    def orders(self) -> OrderBook:
+        return self.memo(("repo", "orders"), lambda: OrderBook(self.require_tenant(), self.programs))
+
+    @property
+    def rewards(self) -> RewardDesk:
+        return self.memo(("repo", "rewards"), lambda: RewardDesk(self.require_tenant(), self.programs))
+
+    @property
+    def adjustments(self) -> Adjustments:
+        return self.memo(("repo", "adjustments"), lambda: Adjustments(self.require_tenant(), self.programs))
+
+    @property
+    def action_credits(self) -> ActionCredits:
+        return self.memo(("repo", "actions"), lambda: ActionCredits(self.require_tenant(), self.programs, self.orders))
+
+    @property
+    def actor(self) -> str:
+        return f"{self.principal.kind.value}:{self.principal.subject}"
 
     def memo(self, key: tuple, load: Callable[[], Any]) -> Any:
         """Per-request loader cache: each key is loaded at most once per request."""

@@ -22,11 +22,13 @@ from strawberry.tools import merge_types
 from domain.errors import UserError, UserErrors
 from resolvers.members.mutations.all import MemberMutations
 from resolvers.members.queries import MemberQueries
+from resolvers.points.mutations.all import PointsMutations
+from resolvers.points.queries import PointsQueries
 
 log = logging.getLogger("kizuna.graphql")
 
-QUERY_TYPES: tuple[type, ...] = (MemberQueries,)
-MUTATION_TYPES: tuple[type, ...] = (MemberMutations,)
+QUERY_TYPES: tuple[type, ...] = (MemberQueries, PointsQueries)
+MUTATION_TYPES: tuple[type, ...] = (MemberMutations, PointsMutations)
 
 
 class MaskUnexpectedErrors(SchemaExtension):

@@ -1,4 +1,4 @@
-"""GraphQL shapes of a member and their points summary."""
+"""GraphQL shapes of a member, their points summary and history."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -6,15 +6,27 @@ from datetime import date, datetime
 import strawberry
 
 from domain import members as rules
-from resolvers.pagination import Connection
+from domain.points.balance import EntryType as EntryTypeRule
+from infra.points.history import history, points_view
+from resolvers.context import Info
+from resolvers.pagination import Connection, Edge, PageInfo, page_size
+from resolvers.permissions import IsStaff
+from resolvers.points.types import EntryType, ExpiringSoon, PointsEntry, Redemption, ReturnRate
 
 
 @strawberry.type(description="A member's point balances. Points are whole numbers.")
 class PointsSummary:
+    member_id: strawberry.Private[str]
     available: int = strawberry.field(description="Spendable now.")
     pending: int = strawberry.field(description="Earned, held until the order's return window closes.")
     lifetime: int = strawberry.field(description="Everything ever earned, before spending or expiry.")
-    debt: int = strawberry.field(description="Reversed points that were already spent; repaid first by later earnings.")
+    debt: int = strawberry.field(description="Reversed points that were already spent; later earnings repay it first.")
+
+    @strawberry.field(description="The next points to expire within the program's reminder horizon.")
+    def expiring_soon(self, info: Info) -> ExpiringSoon | None:
+        ctx = info.context
+        view = points_view(ctx.member_card(self.member_id), ctx.programs.program(), ctx.now())
+        return ExpiringSoon.of(view.expiring_soon) if view else None
 
 
 @strawberry.type(description="A member of the loyalty program.")
@@ -29,13 +41,34 @@ class Member:
     tier: str | None
     points: PointsSummary
 
+    @strawberry.field(description="Points history, newest first; filter by entry type.")
+    def points_history(self, info: Info, first: int | None = None, after: str | None = None,
+                       types: list[EntryType] | None = None) -> Connection[PointsEntry]:
+        size = page_size(first)
+        result = history(info.context.require_tenant(), str(self.id), size, after,
+                         [EntryTypeRule(t.value) for t in types] if types else None)
+        return Connection(edges=[Edge(cursor=c, node=PointsEntry.of(e)) for c, e in result.edges],
+                          page_info=PageInfo(has_next_page=result.has_next, end_cursor=result.end_cursor))
+
+    @strawberry.field(description="Rewards redeemed, newest first, with their coupon codes.")
+    def redemptions(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Redemption]:
+        size = page_size(first)
+        result = info.context.rewards.member_coupons(str(self.id), size, after)
+        return Connection(edges=[Edge(cursor=c, node=Redemption.of(r)) for c, r in result.edges],
+                          page_info=PageInfo(has_next_page=result.has_next, end_cursor=result.end_cursor))
+
+    @strawberry.field(permission_classes=[IsStaff], description="Staff: the member's recent return rate.")
+    def return_rate(self, info: Info) -> ReturnRate:
+        r = info.context.orders.return_rate(str(self.id), info.context.now())
+        return ReturnRate(orders=r.orders, returns=r.returns, rate=r.rate, window_days=r.window_days)
+
     @classmethod
     def of(cls, m: rules.Member) -> "Member":
         return cls(
             id=strawberry.ID(m.id), name=m.name, email=m.email, birthday=m.birthday,
             marketing_consent=m.marketing_consent, referral_code=m.referral_code,
             joined_at=datetime.fromisoformat(m.joined_at), tier=m.tier,
-            points=PointsSummary(available=m.points.available, pending=m.points.pending,
+            points=PointsSummary(member_id=m.id, available=m.points.available, pending=m.points.pending,
                                  lifetime=m.points.lifetime, debt=m.points.debt),
         )
 

@@ -1,0 +1,1 @@
+"""Points: program configuration, earning, holding, returns, redemption and expiry, as plain rules."""

@@ -1,0 +1,45 @@
+"""Points for actions: which period a credit counts in, caps and cooldowns."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from domain.errors import ErrorCode, UserError
+from domain.points.orders import ReturnRate
+from domain.points.program import ActionRule, Period
+
+SIGNUP = "signup"
+PROFILE_COMPLETED = "profile_completed"
+BIRTHDAY = "birthday"
+REVIEW_WRITTEN = "review_written"
+REFERRAL = "referral"
+BUILT_IN = (SIGNUP, PROFILE_COMPLETED, BIRTHDAY, REVIEW_WRITTEN, REFERRAL)
+
+
+def period_key(period: Period, at: datetime) -> str:
+    """The bucket a credit counts in for its cap: 2026-11-22, 2026-W47, 2026-11, 2026, or ALL."""
+    if period is Period.DAY:
+        return at.strftime("%Y-%m-%d")
+    if period is Period.WEEK:
+        year, week, _ = at.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period is Period.MONTH:
+        return at.strftime("%Y-%m")
+    if period is Period.YEAR:
+        return at.strftime("%Y")
+    return "ALL"
+
+
+def cooldown_cutoff(rule: ActionRule, now: datetime) -> datetime | None:
+    """The last credit must be at or before this time for a new one to be allowed."""
+    return now - timedelta(seconds=rule.cooldown_seconds) if rule.cooldown_seconds else None
+
+
+def check_return_rate(rule: ActionRule, rate: ReturnRate | None) -> None:
+    if rule.max_return_rate is not None and rate is not None and rate.rate > rule.max_return_rate:
+        raise UserError(ErrorCode.NOT_AVAILABLE, "This bonus is not available for the member's return rate.",
+                        "action")
+
+
+def check_reference(ref: str) -> None:
+    if not ref or len(ref) > 128 or "#" in ref:
+        raise UserError(ErrorCode.INVALID, "A reference is 1-128 characters without '#'.", "reference")

@@ -1,0 +1,284 @@
+"""Orders and what they earn: per-line points on what was paid, the return window, refunds and returns."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import Enum
+
+from domain.errors import ErrorCode, UserError, collect
+from domain.points.program import EarnBasis, Program, Rounding, StoreCreditPoints
+
+_EXTERNAL_ID = re.compile(r"^[A-Za-z0-9._:/-]{1,64}$")
+MAX_LINES = 250
+MAX_QUANTITY = 10_000
+
+
+class ReturnResolution(Enum):
+    REFUND = "REFUND"
+    EXCHANGE = "EXCHANGE"
+    WARRANTY_EXCHANGE = "WARRANTY_EXCHANGE"
+    STORE_CREDIT = "STORE_CREDIT"
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    id: str
+    quantity: int
+    price: Decimal  # unit price before order-level discounts
+    sku: str | None = None
+    product_id: str | None = None
+    category: str | None = None
+
+    @property
+    def gross(self) -> Decimal:
+        return self.price * self.quantity
+
+
+@dataclass(frozen=True)
+class Order:
+    """A paid order as the brand's order system reports it (mutation or Shopify-shaped webhook)."""
+
+    id: str
+    currency: str
+    ordered_at: datetime
+    lines: tuple[OrderLine, ...]
+    subtotal: Decimal  # goods after discounts, before tax and shipping
+    total: Decimal  # what was paid in all
+    customer_id: str | None = None
+    email: str | None = None
+    member_id: str | None = None
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LinePoints:
+    """One line's share of the order's points and of what was paid for it; refunds track against it."""
+
+    line_id: str
+    category: str | None
+    paid: Decimal
+    points: int
+    refunded: Decimal = Decimal(0)
+    reversed: int = 0
+
+
+@dataclass(frozen=True)
+class OrderEarning:
+    points: int
+    lines: tuple[LinePoints, ...]
+    release_at: datetime
+
+
+def parse_amount(raw: object, field_name: str) -> Decimal:
+    try:
+        value = Decimal(str(raw))
+    except (InvalidOperation, ValueError):
+        raise UserError(ErrorCode.INVALID, "Amounts are decimal strings such as \"12.50\".", field_name) from None
+    if not value.is_finite():
+        raise UserError(ErrorCode.INVALID, "Amounts must be finite numbers.", field_name)
+    return value
+
+
+def check_external_id(value: str, field_name: str) -> UserError | None:
+    if not _EXTERNAL_ID.match(value or ""):
+        return UserError(ErrorCode.INVALID, "Ids are 1-64 characters of letters, digits and . _ : / -", field_name)
+    return None
+
+
+def validate_order(order: Order, program: Program) -> Order:
+    """Reject what cannot be a real paid order before anything is written."""
+    problems: list[UserError | None] = [check_external_id(order.id, "orderId")]
+    if not order.lines:
+        problems.append(UserError(ErrorCode.REQUIRED, "An order has at least one line.", "lines"))
+    if len(order.lines) > MAX_LINES:
+        problems.append(UserError(ErrorCode.OUT_OF_RANGE, f"An order has at most {MAX_LINES} lines.", "lines"))
+    for i, line in enumerate(order.lines):
+        problems.append(check_external_id(line.id, f"lines.{i}.id"))
+        if not 1 <= line.quantity <= MAX_QUANTITY:
+            problems.append(UserError(ErrorCode.OUT_OF_RANGE, "Quantity is 1 to 10,000.", f"lines.{i}.quantity"))
+        if line.price < 0 or line.price > program.max_order_amount:
+            problems.append(UserError(ErrorCode.OUT_OF_RANGE, "Line price is out of range.", f"lines.{i}.price"))
+    if len({line.id for line in order.lines}) != len(order.lines):
+        problems.append(UserError(ErrorCode.INVALID, "Line ids must be unique.", "lines"))
+    for name, amount in (("subtotal", order.subtotal), ("total", order.total)):
+        if amount < 0 or amount > program.max_order_amount:
+            problems.append(UserError(ErrorCode.OUT_OF_RANGE, f"The {name} is out of range.", name))
+    if order.subtotal > order.total:
+        problems.append(UserError(ErrorCode.INVALID, "The subtotal cannot exceed the total.", "subtotal"))
+    if order.email is None and order.member_id is None and order.customer_id is None:
+        problems.append(UserError(ErrorCode.REQUIRED, "Name the member, or give the customer's email.", "email"))
+    try:
+        program.rate_for(order.currency)
+    except UserError as e:
+        problems.append(e)
+    collect(*problems)
+    return order
+
+
+def _round(value: Decimal, rounding: Rounding) -> int:
+    mode = {Rounding.DOWN: ROUND_FLOOR, Rounding.HALF_UP: ROUND_HALF_UP, Rounding.UP: ROUND_CEILING}[rounding]
+    return int(value.to_integral_value(rounding=mode))
+
+
+def _allocate(total: int, weights: list[Decimal]) -> list[int]:
+    """Split `total` whole points over lines in proportion to `weights`; shares sum to `total` exactly."""
+    weight_sum = sum(weights)
+    if total == 0 or weight_sum == 0:
+        return [0] * len(weights)
+    exact = [total * w / weight_sum for w in weights]
+    shares = [int(x.to_integral_value(rounding=ROUND_FLOOR)) for x in exact]
+    leftover = total - sum(shares)
+    by_remainder = sorted(range(len(weights)), key=lambda i: (exact[i] - shares[i], -i), reverse=True)
+    for i in by_remainder[:leftover]:
+        shares[i] += 1
+    return shares
+
+
+def earn(order: Order, program: Program, tier: str | None = None) -> OrderEarning:
+    """Points for a paid order: the basis (goods after discounts by default) spread over lines by
+    their share of the price, each line times its multipliers, rounded once for the whole order."""
+    rate = program.rate_for(order.currency)
+    basis_total = order.subtotal if program.basis is EarnBasis.GOODS_AFTER_DISCOUNTS else order.total
+    gross = [line.gross for line in order.lines]
+    gross_sum = sum(gross) or Decimal(1)
+    paid = [basis_total * g / gross_sum for g in gross]
+    tier_factor = program.tier_factor(tier)
+    exact: list[Decimal] = []
+    for line, amount in zip(order.lines, paid):
+        factor = max((m.factor for m in program.multipliers if m.matches(line.sku, line.category)),
+                     default=Decimal(1))
+        for campaign in program.campaigns:
+            if campaign.applies(order.ordered_at, line.category):
+                factor *= campaign.factor
+        exact.append(amount / rate.unit_amount * rate.points_per_unit * factor * tier_factor)
+    total_points = max(_round(sum(exact), program.rounding), 0)
+    shares = _allocate(total_points, exact)
+    lines = tuple(LinePoints(line_id=line.id, category=line.category, paid=amount.quantize(Decimal("0.0001")),
+                             points=share)
+                  for line, amount, share in zip(order.lines, paid, shares))
+    return OrderEarning(points=total_points, lines=lines, release_at=release_at(order, program))
+
+
+def release_at(order: Order, program: Program) -> datetime:
+    """Pending points are held until the return window closes: from delivery, else from the order date."""
+    start = order.delivered_at or order.ordered_at
+    days = max((program.window_days_for(line.category) for line in order.lines), default=program.return_window_days)
+    return start + timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class ReturnedLine:
+    line_id: str
+    amount: Decimal  # the money refunded for this line (goods, before tax)
+
+
+@dataclass(frozen=True)
+class Reversal:
+    """Points to take back for a refund, per line, and the lines' new refund totals."""
+
+    points: int
+    lines: tuple[LinePoints, ...]
+
+
+def refund_reversal(lines: tuple[LinePoints, ...], returned: tuple[ReturnedLine, ...]) -> Reversal:
+    """Per line, in proportion to the amount refunded. Cumulative, so partial refunds never round
+    away points: after refunds totalling what was paid for a line, exactly its points are reversed."""
+    by_id = {line.line_id: line for line in lines}
+    problems: list[UserError | None] = []
+    for i, r in enumerate(returned):
+        if r.line_id not in by_id:
+            problems.append(UserError(ErrorCode.NOT_FOUND, f"The order has no line {r.line_id}.", f"lines.{i}.lineItemId"))
+        elif r.amount < 0:
+            problems.append(UserError(ErrorCode.OUT_OF_RANGE, "Refunded amounts cannot be negative.", f"lines.{i}.amount"))
+    collect(*problems)
+    updated = dict(by_id)
+    total = 0
+    for r in returned:
+        line = updated[r.line_id]
+        refunded = min(line.refunded + r.amount, line.paid)
+        target = line.points if line.paid == 0 or refunded >= line.paid else int(
+            (line.points * refunded / line.paid).to_integral_value(rounding=ROUND_FLOOR))
+        delta = max(target - line.reversed, 0)
+        total += delta
+        updated[r.line_id] = replace(line, refunded=refunded, reversed=line.reversed + delta)
+    return Reversal(points=total, lines=tuple(updated[line.line_id] for line in lines))
+
+
+@dataclass(frozen=True)
+class ReturnRate:
+    orders: int
+    returns: int
+    window_days: int
+
+    @property
+    def rate(self) -> Decimal:
+        return (Decimal(self.returns) / Decimal(self.orders)).quantize(Decimal("0.0001")) if self.orders else Decimal(0)
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    ordered_at: datetime
+    returned: bool
+
+
+def return_rate(orders: list[OrderSummary], now: datetime, window_days: int) -> ReturnRate:
+    since = now - timedelta(days=window_days)
+    recent = [o for o in orders if o.ordered_at >= since]
+    return ReturnRate(orders=len(recent), returns=sum(1 for o in recent if o.returned), window_days=window_days)
+
+
+def points_for_return(resolution: ReturnResolution, program: Program) -> tuple[bool, int]:
+    """(reverse the refunded lines?, bonus points) for each of the four ways a return ends."""
+    if resolution is ReturnResolution.REFUND:
+        return True, 0
+    if resolution is ReturnResolution.EXCHANGE:
+        return False, program.exchange_bonus_points
+    if resolution is ReturnResolution.WARRANTY_EXCHANGE:
+        return False, 0
+    return program.store_credit_points is StoreCreditPoints.REVERSE, 0
+
+
+@dataclass(frozen=True)
+class ReturnRequest:
+    order_id: str
+    return_id: str
+    resolution: ReturnResolution
+    lines: tuple[ReturnedLine, ...] = field(default_factory=tuple)
+
+
+def release_after_delivery(categories: list[str | None], program: Program, delivered_at: datetime) -> datetime:
+    days = max((program.window_days_for(c) for c in categories), default=program.return_window_days)
+    return delivered_at + timedelta(days=days)
+
+
+def order_to_dict(o: Order) -> dict:
+    return {
+        "id": o.id, "currency": o.currency, "orderedAt": o.ordered_at.isoformat(),
+        "lines": [{"id": x.id, "quantity": x.quantity, "price": str(x.price), "sku": x.sku, "productId": x.product_id,
+                   "category": x.category} for x in o.lines],
+        "subtotal": str(o.subtotal), "total": str(o.total), "customerId": o.customer_id, "email": o.email,
+        "memberId": o.member_id, "deliveredAt": o.delivered_at.isoformat() if o.delivered_at else None,
+    }
+
+
+def order_from_dict(d: dict) -> Order:
+    return Order(
+        id=d["id"], currency=d["currency"], ordered_at=datetime.fromisoformat(d["orderedAt"]),
+        lines=tuple(OrderLine(id=x["id"], quantity=int(x["quantity"]), price=Decimal(x["price"]), sku=x.get("sku"),
+                              product_id=x.get("productId"), category=x.get("category")) for x in d["lines"]),
+        subtotal=Decimal(d["subtotal"]), total=Decimal(d["total"]), customer_id=d.get("customerId"),
+        email=d.get("email"), member_id=d.get("memberId"),
+        delivered_at=datetime.fromisoformat(d["deliveredAt"]) if d.get("deliveredAt") else None,
+    )
+
+
+def lines_to_json(lines: tuple[LinePoints, ...]) -> list[dict]:
+    return [{"id": x.line_id, "category": x.category, "paid": str(x.paid), "points": x.points,
+             "refunded": str(x.refunded), "reversed": x.reversed} for x in lines]
+
+
+def lines_from_json(data: list[dict]) -> tuple[LinePoints, ...]:
+    return tuple(LinePoints(line_id=x["id"], category=x.get("category"), paid=Decimal(x["paid"]), points=int(x["points"]),
+                            refunded=Decimal(x.get("refunded", "0")), reversed=int(x.get("reversed", 0))) for x in data)

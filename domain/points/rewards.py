@@ -1,0 +1,129 @@
+"""The rewards catalog and what makes a redemption allowed; coupon codes."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from domain.errors import ErrorCode, UserError, collect
+
+COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+MAX_COST = 10_000_000
+
+
+class RewardKind(Enum):
+    FIXED_AMOUNT_DISCOUNT = "FIXED_AMOUNT_DISCOUNT"
+    PERCENT_DISCOUNT = "PERCENT_DISCOUNT"
+    FREE_SHIPPING = "FREE_SHIPPING"
+    FREE_PRODUCT = "FREE_PRODUCT"
+    CUSTOM = "CUSTOM"
+
+
+class CouponStatus(Enum):
+    ISSUED = "ISSUED"
+    CONSUMED = "CONSUMED"
+    CANCELLED = "CANCELLED"
+
+
+@dataclass(frozen=True)
+class Reward:
+    id: str
+    name: str
+    kind: RewardKind
+    points_cost: int
+    value: Decimal | None = None  # amount off, percent off; none for free shipping
+    currency: str | None = None
+    product_sku: str | None = None
+    tier_gate: str | None = None  # only members of this tier (or above, once tiers rank them)
+    stock_total: int | None = None  # None: unlimited
+    per_member_limit: int | None = None
+    active_from: datetime | None = None
+    active_until: datetime | None = None
+    active: bool = True
+    description: str = ""
+
+    def available_at(self, now: datetime) -> bool:
+        return (self.active and (self.active_from is None or self.active_from <= now)
+                and (self.active_until is None or now < self.active_until))
+
+
+def validate_reward(r: Reward) -> Reward:
+    problems: list[UserError | None] = []
+    if not r.name.strip() or len(r.name) > 120:
+        problems.append(UserError(ErrorCode.INVALID, "A reward has a name of 1-120 characters.", "name"))
+    if not 1 <= r.points_cost <= MAX_COST:
+        problems.append(UserError(ErrorCode.OUT_OF_RANGE, "The points cost is 1 to 10,000,000.", "pointsCost"))
+    if r.kind is RewardKind.PERCENT_DISCOUNT and (r.value is None or not Decimal(0) < r.value <= Decimal(100)):
+        problems.append(UserError(ErrorCode.OUT_OF_RANGE, "A percent discount is more than 0 and at most 100.", "value"))
+    if r.kind is RewardKind.FIXED_AMOUNT_DISCOUNT and (r.value is None or r.value <= 0 or not r.currency):
+        problems.append(UserError(ErrorCode.INVALID, "A fixed discount has a positive value and a currency.", "value"))
+    if r.kind is RewardKind.FREE_PRODUCT and not r.product_sku:
+        problems.append(UserError(ErrorCode.REQUIRED, "A free product names its SKU.", "productSku"))
+    if r.stock_total is not None and r.stock_total < 0:
+        problems.append(UserError(ErrorCode.OUT_OF_RANGE, "Stock cannot be negative.", "stockTotal"))
+    if r.per_member_limit is not None and r.per_member_limit < 1:
+        problems.append(UserError(ErrorCode.OUT_OF_RANGE, "A per-member limit is at least 1.", "perMemberLimit"))
+    if r.active_from and r.active_until and r.active_until <= r.active_from:
+        problems.append(UserError(ErrorCode.INVALID, "The active window ends after it starts.", "activeUntil"))
+    collect(*problems)
+    return r
+
+
+def check_redeemable(reward: Reward | None, now: datetime) -> Reward:
+    if reward is None:
+        raise UserError(ErrorCode.NOT_FOUND, "No such reward.", "rewardId")
+    if not reward.available_at(now):
+        raise UserError(ErrorCode.NOT_AVAILABLE, "This reward is not available now.", "rewardId")
+    return reward
+
+
+def new_coupon_code(prefix: str = "KZ") -> str:
+    return prefix + "-" + "".join(secrets.choice(COUPON_ALPHABET) for _ in range(10))
+
+
+def request_fingerprint(payload: dict[str, Any]) -> str:
+    """Same idempotency key with the same input -> same fingerprint; anything else differs."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def check_idempotency_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not 8 <= len(key) <= 128 or not key.isascii() or not key.isprintable():
+        raise UserError(ErrorCode.INVALID, "An idempotency key is 8-128 printable ASCII characters.",
+                        "idempotencyKey")
+    return key
+
+
+def reward_to_dict(r: Reward) -> dict[str, Any]:
+    return {
+        "id": r.id, "name": r.name, "kind": r.kind.value, "pointsCost": r.points_cost,
+        "value": str(r.value) if r.value is not None else None, "currency": r.currency,
+        "productSku": r.product_sku, "tierGate": r.tier_gate, "stockTotal": r.stock_total,
+        "perMemberLimit": r.per_member_limit,
+        "activeFrom": r.active_from.isoformat() if r.active_from else None,
+        "activeUntil": r.active_until.isoformat() if r.active_until else None,
+        "active": r.active, "description": r.description,
+    }
+
+
+def reward_from_dict(d: dict[str, Any]) -> Reward:
+    return Reward(
+        id=d["id"], name=d["name"], kind=RewardKind(d["kind"]), points_cost=int(d["pointsCost"]),
+        value=Decimal(d["value"]) if d.get("value") is not None else None, currency=d.get("currency"),
+        product_sku=d.get("productSku"), tier_gate=d.get("tierGate"), stock_total=d.get("stockTotal"),
+        per_member_limit=d.get("perMemberLimit"),
+        active_from=datetime.fromisoformat(d["activeFrom"]) if d.get("activeFrom") else None,
+        active_until=datetime.fromisoformat(d["activeUntil"]) if d.get("activeUntil") else None,
+        active=bool(d.get("active", True)), description=d.get("description") or "",
+    )
+
+
+def check_tier(reward: Reward, member_tier: str | None) -> None:
+    if reward.tier_gate and member_tier != reward.tier_gate:
+        raise UserError(ErrorCode.TIER_REQUIRED, f"This reward is for {reward.tier_gate} members.", "rewardId")

@@ -1,0 +1,54 @@
+"""Reading points: the member's history (newest first) and the dashboard summary with expiring soon."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.points import lots as lot_rules
+from domain.points.balance import EntryType
+from domain.points.program import Program
+from infra import keys
+from infra.items import MemberProfile, TableItem
+from infra.pages import Page, decode_cursor, page
+from infra.points.items import LedgerEntry, PointLot
+
+
+@dataclass(frozen=True)
+class PointsView:
+    available: int
+    pending: int
+    lifetime: int
+    debt: int
+    expiring_soon: lot_rules.ExpiringSoon | None
+
+
+def points_view(card: list[TableItem], program: Program, now: datetime) -> PointsView | None:
+    """From the member's dashboard items (one Query): balances and the next expiry within the horizon."""
+    profile = next((i for i in card if isinstance(i, MemberProfile)), None)
+    if profile is None:
+        return None
+    lots = [lot_rules.Lot(x.SK, int(x.points), datetime.fromisoformat(x.earned_at),
+                          datetime.fromisoformat(x.expires_on) if x.expires_on else None)
+            for x in card if isinstance(x, PointLot)]
+    idle_at = None
+    if profile.last_activity_at:
+        idle_at = lot_rules.inactivity_expiry(datetime.fromisoformat(profile.last_activity_at), program)
+    soon = lot_rules.expiring_soon(lots, int(profile.lots_consumed), now, program.expiring_soon_days, idle_at)
+    return PointsView(int(profile.available), int(profile.pending), int(profile.lifetime), int(profile.debt), soon)
+
+
+def history(tenant: str, member_id: str, first: int, after: str | None,
+            types: list[EntryType] | None = None) -> Page:
+    pk = keys.member_pk(tenant, member_id)
+    condition = None
+    if types:
+        condition = LedgerEntry.entry_type.is_in(*[t.value for t in types])
+    result = LedgerEntry.query(pk, LedgerEntry.SK.startswith(keys.LEDGER_PREFIX), filter_condition=condition,
+                               limit=first, last_evaluated_key=decode_cursor(after, pk), scan_index_forward=False,
+                               consistent_read=True)
+    return page(result, lambda e: e, ("PK", "SK"), first)
+
+
+def all_entries(tenant: str, member_id: str) -> list[LedgerEntry]:
+    return list(LedgerEntry.query(keys.member_pk(tenant, member_id), LedgerEntry.SK.startswith(keys.LEDGER_PREFIX),
+                                  consistent_read=True))

@@ -1,0 +1,186 @@
+"""Scheduled work, found through the due-date index (GSI2), never a Scan: release pending points
+when return windows close, expire lots, expire after inactivity, and warn before expiry."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from domain.points import lots as lot_rules
+from domain.points.balance import Balance, EntryStatus, EntryType, Movement, expire, release
+from infra import keys
+from infra.items import MemberProfile, TableItem
+from infra.members import outbox_event
+from infra.points.items import LedgerEntry, OrderRecord, PointLot
+from infra.points.ledger import Change, MemberLedger, profile_balance
+from infra.points.program_store import ProgramStore
+from infra.transaction import Transaction, TransactionCancelled
+
+log = logging.getLogger("kizuna.jobs")
+ATTEMPTS = 5
+
+
+@dataclass
+class JobReport:
+    job: str
+    tenant: str
+    processed: int = 0
+    points: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _due(tenant: str, job: str, until: datetime, since: datetime | None = None):
+    pk = keys.due_pk(tenant, job)
+    condition = TableItem.GSI2SK.between(since.isoformat(), until.isoformat() + "~") if since \
+        else TableItem.GSI2SK <= until.isoformat() + "~"
+    return TableItem.due.query(pk, condition)
+
+
+class PointsJobs:
+    def __init__(self, tenant: str, programs: ProgramStore):
+        self.tenant = tenant
+        self.programs = programs
+
+    def _card(self, member_id: str) -> tuple[MemberProfile | None, list[PointLot]]:
+        items = list(TableItem.query(keys.member_pk(self.tenant, member_id),
+                                     TableItem.SK.between(keys.DASHBOARD_FROM, keys.DASHBOARD_TO), consistent_read=True))
+        profile = next((i for i in items if isinstance(i, MemberProfile)), None)
+        return profile, [i for i in items if isinstance(i, PointLot)]
+
+    # -- pending -> available ----------------------------------------------------------------------
+    def release_due(self, now: datetime) -> JobReport:
+        report = JobReport("release", self.tenant)
+        program = self.programs.program()
+        for item in _due(self.tenant, "RELEASE", now):
+            if not isinstance(item, OrderRecord):
+                continue
+            for _ in range(ATTEMPTS):
+                record = OrderRecord.get(item.PK, item.SK, consistent_read=True)
+                if record.status != "PENDING" or datetime.fromisoformat(record.release_at) > now:
+                    report.skipped += 1
+                    break
+                profile, _lots = self._card(record.member_id)
+                assert profile is not None
+                known = profile_balance(profile)
+                points = int(record.pending_points)
+                ledger = MemberLedger(self.tenant, record.member_id, now, program)
+                tx = Transaction()
+                tx.update("order", record, [OrderRecord.status.set("RELEASED"), OrderRecord.GSI2PK.remove(),
+                                            OrderRecord.GSI2SK.remove(), OrderRecord.version.add(1)],
+                          (OrderRecord.version == record.version) & (OrderRecord.status == "PENDING"))
+                if record.earn_entry:
+                    tx.update("earn-entry", LedgerEntry(record.PK, record.earn_entry),
+                              [LedgerEntry.status.set(EntryStatus.POSTED.value)])
+                if points:
+                    ledger.add(tx, Change(release(known, points), EntryType.EARN, activity=False,
+                                          event="points.released", event_detail={"orderId": record.order_id}), known)
+                try:
+                    tx.commit()
+                except TransactionCancelled:
+                    continue  # balance or order moved meanwhile: read again
+                report.processed += 1
+                report.points += points
+                break
+            else:
+                report.errors.append(f"order {item.SK} kept changing")
+        return report
+
+    # -- lots that reach their expiry date -------------------------------------------------------------
+    def expire_due(self, now: datetime) -> JobReport:
+        report = JobReport("expire", self.tenant)
+        program = self.programs.program()
+        for item in _due(self.tenant, "EXPIRE", now):
+            if not isinstance(item, PointLot):
+                continue
+            for _ in range(ATTEMPTS):
+                profile, lots = self._card(item.member_id)
+                lot = next((x for x in lots if x.SK == item.SK), None)
+                if profile is None or lot is None:
+                    report.skipped += 1
+                    break
+                known = profile_balance(profile)
+                consumed = int(profile.lots_consumed)
+                left = {x.lot.key: x.left for x in lot_rules.what_is_left(
+                    [lot_rules.Lot(x.SK, int(x.points), datetime.fromisoformat(x.earned_at), None) for x in lots],
+                    consumed)}[lot.SK]
+                # The lot goes away: what was left expires, and `consumed` drops by the whole lot.
+                movement = Movement(available=-left, consumed=left - int(lot.points))
+                ledger = MemberLedger(self.tenant, item.member_id, now, program)
+                tx = Transaction()
+                tx.delete("lot", lot, PointLot.PK.exists())
+                ledger.add(tx, Change(movement, EntryType.EXPIRY, reason="Points expired", activity=False,
+                                      event="points.expired" if left else None), known,
+                           extra_condition=MemberProfile.lots_consumed == consumed)
+                try:
+                    tx.commit()
+                except TransactionCancelled:
+                    continue
+                report.processed += 1
+                report.points += left
+                break
+            else:
+                report.errors.append(f"lot {item.SK} kept changing")
+        return report
+
+    # -- everything, after months without activity -----------------------------------------------------
+    def expire_inactive(self, now: datetime) -> JobReport:
+        report = JobReport("inactivity", self.tenant)
+        program = self.programs.program()
+        for item in _due(self.tenant, "INACTIVE", now):
+            if not isinstance(item, MemberProfile):
+                continue
+            for _ in range(ATTEMPTS):
+                profile, lots = self._card(item.member_id)
+                if profile is None or profile.GSI2SK is None or profile.GSI2SK > now.isoformat() + "~":
+                    report.skipped += 1
+                    break
+                known = profile_balance(profile)
+                movement = Movement(available=-known.available, consumed=-int(profile.lots_consumed))
+                ledger = MemberLedger(self.tenant, item.member_id, now, program)
+                tx = Transaction()
+                for lot in lots:
+                    tx.delete(f"lot:{lot.SK}", lot)
+                ledger.add(tx, Change(movement, EntryType.EXPIRY, reason="Points expired after inactivity",
+                                      activity=False, event="points.expired" if known.available else None), known,
+                           extra_condition=(MemberProfile.lots_consumed == int(profile.lots_consumed))
+                           & (MemberProfile.last_activity_at == profile.last_activity_at)
+                           & (MemberProfile.available == known.available),
+                           extra_actions=[MemberProfile.GSI2PK.remove(), MemberProfile.GSI2SK.remove()])
+                try:
+                    tx.commit()
+                except TransactionCancelled:
+                    continue
+                report.processed += 1
+                report.points += known.available
+                break
+        return report
+
+    # -- "your points expire soon" -------------------------------------------------------------------
+    def remind_expiring(self, now: datetime) -> JobReport:
+        report = JobReport("remind", self.tenant)
+        program = self.programs.program()
+        horizon = now + timedelta(days=program.expiring_soon_days)
+        for item in _due(self.tenant, "EXPIRE", horizon, since=now):
+            if not isinstance(item, PointLot) or item.reminded:
+                continue
+            profile, lots = self._card(item.member_id)
+            if profile is None:
+                continue
+            left = {x.lot.key: x.left for x in lot_rules.what_is_left(
+                [lot_rules.Lot(x.SK, int(x.points), datetime.fromisoformat(x.earned_at), None) for x in lots],
+                int(profile.lots_consumed))}.get(item.SK, 0)
+            if left <= 0:
+                continue
+            tx = Transaction()
+            tx.update("lot", item, [PointLot.reminded.set(True)], PointLot.reminded == False)  # noqa: E712
+            tx.put("event", outbox_event(self.tenant, item.PK, "points.expiring_soon",
+                                         {"memberId": item.member_id, "points": left, "expiresOn": item.expires_on},
+                                         now.isoformat(), int(now.timestamp())))
+            try:
+                tx.commit()
+            except TransactionCancelled:
+                continue
+            report.processed += 1
+            report.points += left
+        return report

@@ -1,0 +1,151 @@
+"""Turns a points change into transaction parts: the balance update with its conditions, the
+ledger entry, a new lot, and the outbox event. Every points-changing use case goes through here."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from domain.errors import ErrorCode, UserError
+from domain.points.balance import Balance, EntryStatus, EntryType, Movement
+from domain.points.lots import inactivity_expiry, lot_expiry
+from domain.points.program import Program
+from infra import keys
+from infra.ids import new_ulid
+from infra.items import MemberProfile
+from infra.members import outbox_event
+from infra.points.items import LedgerEntry, PointLot
+from infra.transaction import Transaction, TransactionCancelled
+
+NEVER = "9999-12-31T00:00:00+00:00"
+POST_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Change:
+    """One points change for one member: how the buckets move, and what the ledger says about it."""
+
+    movement: Movement
+    entry_type: EntryType
+    status: EntryStatus = EntryStatus.POSTED
+    reason: str | None = None
+    source: str | None = None
+    order_id: str | None = None
+    reward_id: str | None = None
+    coupon_code: str | None = None
+    actor: str | None = None
+    activity: bool = True  # counts as member activity (resets the inactivity clock)
+    event: str | None = None  # outbox event type
+    event_detail: dict[str, Any] | None = None
+
+
+def balance_of(raw: dict[str, Any] | None) -> Balance | None:
+    """A Balance from a raw DynamoDB image of the profile (as returned on a failed condition)."""
+    if raw is None:
+        return None
+
+    def n(name: str) -> int:
+        v = raw.get(name)
+        return int(v["N"]) if v else 0
+
+    return Balance(available=n("available"), pending=n("pending"), lifetime=n("lifetime"), debt=n("debt"))
+
+
+def profile_balance(p: MemberProfile) -> Balance:
+    return Balance(int(p.available), int(p.pending), int(p.lifetime), int(p.debt))
+
+
+class MemberLedger:
+    """Writes one member's points changes. `known` is the balance the change was computed from."""
+
+    def __init__(self, tenant: str, member_id: str, now: datetime, program: Program):
+        self.tenant = tenant
+        self.member_id = member_id
+        self.now = now
+        self.now_iso = now.isoformat()
+        self.program = program
+        self.pk = keys.member_pk(tenant, member_id)
+
+    def entry_key(self) -> str:
+        return f"{keys.LEDGER_PREFIX}{new_ulid(int(self.now.timestamp() * 1000))}"
+
+    def add(self, tx: Transaction, change: Change, known: Balance, entry_key: str | None = None,
+            extra_condition: Any = None, extra_actions: list[Any] | None = None) -> str:
+        """Add the balance update (label "profile"), the entry, a new lot and the event to `tx`."""
+        m = change.movement
+        P = MemberProfile
+        actions: list[Any] = [P.version.add(1), *(extra_actions or [])]
+        for attr, delta in ((P.available, m.available), (P.pending, m.pending), (P.debt, m.debt),
+                            (P.lifetime, m.lifetime), (P.lots_consumed, m.consumed)):
+            if delta:
+                actions.append(attr.add(delta))
+        condition = P.PK.exists()
+        if m.available < 0:
+            condition &= P.available >= -m.available
+        if m.pending < 0:
+            condition &= P.pending >= -m.pending
+        if m.new_lot > 0 or m.debt < 0:
+            # How much of a credit repays debt was computed from `known.debt`: it must still hold.
+            condition &= P.debt == known.debt
+        if m.debt > 0:
+            # Debt is only for what available could not cover: `known.available` must still hold.
+            condition &= P.available == known.available
+        if extra_condition is not None:
+            condition &= extra_condition
+        if change.activity:
+            actions.append(P.last_activity_at.set(self.now_iso))
+            idle_at = inactivity_expiry(self.now, self.program)
+            if idle_at is not None:
+                actions += [P.GSI2PK.set(keys.due_pk(self.tenant, "INACTIVE")),
+                            P.GSI2SK.set(f"{idle_at.isoformat()}#{self.member_id}")]
+        tx.update("profile", MemberProfile(self.pk, keys.PROFILE), actions, condition)
+
+        key = entry_key or self.entry_key()
+        if m.net or change.status is EntryStatus.PENDING:
+            tx.put("entry", LedgerEntry(
+                self.pk, key, member_id=self.member_id, entry_type=change.entry_type.value, points=m.net,
+                status=change.status.value, reason=change.reason, source=change.source, order_id=change.order_id,
+                reward_id=change.reward_id, coupon_code=change.coupon_code, actor=change.actor,
+                created_at=self.now_iso), LedgerEntry.PK.does_not_exist())
+        if m.new_lot > 0:
+            self.add_lot(tx, m.new_lot)
+        if change.event:
+            tx.put("event", outbox_event(self.tenant, self.pk, change.event,
+                                         {"memberId": self.member_id, "points": m.net, "type": change.entry_type.value,
+                                          **(change.event_detail or {})},
+                                         self.now_iso, int(self.now.timestamp())))
+        return key
+
+    def add_lot(self, tx: Transaction, points: int) -> None:
+        expires = lot_expiry(self.now, self.program)
+        expires_iso = expires.isoformat() if expires else NEVER
+        lot_id = new_ulid(int(self.now.timestamp() * 1000))
+        lot = PointLot(self.pk, f"{keys.LOT_PREFIX}{expires_iso}#{lot_id}", member_id=self.member_id, points=points,
+                       earned_at=self.now_iso, expires_on=expires.isoformat() if expires else None)
+        if expires:
+            lot.GSI2PK = keys.due_pk(self.tenant, "EXPIRE")
+            lot.GSI2SK = f"{expires_iso}#{self.member_id}#{lot_id}"
+        tx.put(f"lot:{lot_id}", lot)
+
+
+def post(build: Callable[[Balance], Transaction], *, assume: Balance = Balance(),
+         attempts: int = POST_ATTEMPTS) -> Balance:
+    """Commit a change computed from a balance. The first try assumes `assume` (no read); if the
+    profile's conditions say otherwise, the real balance comes back with the failure and the change
+    is computed again from it. Domain rules (e.g. not enough points) raise from `build`.
+    Returns the balance the committed change was computed from."""
+    known = assume
+    for _ in range(attempts):
+        tx = build(known)
+        try:
+            tx.commit()
+            return known
+        except TransactionCancelled as c:
+            others = {k: v for k, v in c.failed.items() if k != "profile"}
+            if others:
+                raise
+            actual = balance_of(c.old("profile"))
+            if actual is None:
+                raise UserError(ErrorCode.NOT_ENROLLED, "This member has not enrolled.", "memberId") from None
+            known = actual
+    raise UserError(ErrorCode.CONFLICT, "The balance kept changing; try again.")

@@ -1,0 +1,291 @@
+"""Orders: credit pending points once per order, move the return window on delivery, and take
+points back for refunds and returns. Orders for emails not enrolled yet wait for that member."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+
+from pynamodb.exceptions import UpdateError
+
+from domain.errors import ErrorCode, UserError
+from domain.points import orders as rules
+from domain.points.balance import EntryStatus, EntryType, credit, hold, reverse
+from domain.points.orders import Order, ReturnRequest
+from infra import keys
+from infra.items import EmailClaim, MemberProfile
+from infra.points.items import LedgerEntry, OrderOwner, OrderRecord, SourceMark, UnclaimedOrder
+from infra.points.ledger import Change, MemberLedger, post, profile_balance
+from infra.points.program_store import ProgramStore
+from infra.transaction import Transaction, TransactionCancelled
+
+OWNER_SK = "OWNER"
+UNCLAIMED_PREFIX = "ORDER#"
+
+
+class OrderOutcome(Enum):
+    CREDITED = "CREDITED"  # pending points were credited
+    DUPLICATE = "DUPLICATE"  # this order was credited before: nothing changed
+    DELIVERY_RECORDED = "DELIVERY_RECORDED"  # a known order was delivered: the return window moved
+    HELD_FOR_ENROLLMENT = "HELD_FOR_ENROLLMENT"  # no member has this email yet
+    NO_CUSTOMER = "NO_CUSTOMER"  # a guest order without email: nobody to credit
+
+
+@dataclass(frozen=True)
+class OrderResult:
+    outcome: OrderOutcome
+    order_id: str
+    member_id: str | None = None
+    points: int = 0
+
+
+@dataclass(frozen=True)
+class ReturnResult:
+    order_id: str
+    member_id: str
+    points_reversed: int
+    bonus_points: int
+    duplicate: bool = False
+
+
+class OrderBook:
+    def __init__(self, tenant: str, programs: ProgramStore):
+        self.tenant = tenant
+        self.programs = programs
+
+    # -- finding the member ------------------------------------------------------------------
+    def member_for_email(self, email: str) -> str | None:
+        try:
+            return EmailClaim.get(keys.email_pk(self.tenant, email), "MEMBER").member_id
+        except EmailClaim.DoesNotExist:
+            return None
+
+    def owner(self, order_id: str) -> OrderOwner | None:
+        try:
+            return OrderOwner.get(keys.order_pk(self.tenant, order_id), OWNER_SK)
+        except OrderOwner.DoesNotExist:
+            return None
+
+    def record_of(self, member_id: str, order_id: str) -> OrderRecord | None:
+        try:
+            return OrderRecord.get(keys.member_pk(self.tenant, member_id), keys.order_sk(order_id))
+        except OrderRecord.DoesNotExist:
+            return None
+
+    # -- paid and delivered orders -----------------------------------------------------------
+    def record(self, order: Order, now: datetime, *, claim_from: str | None = None) -> OrderResult:
+        """Credit an order's points as pending, once. With a delivery date the return window
+        starts there; a known order that is now delivered only has its window moved."""
+        program = self.programs.program()
+        order = rules.validate_order(order, program)
+        member_id = order.member_id or (self.member_for_email(order.email) if order.email else None)
+        if member_id is None:
+            if not order.email:
+                return OrderResult(OrderOutcome.NO_CUSTOMER, order.id)
+            return self._hold_for_email(order, now)
+        tier = None
+        if program.tier_multipliers:
+            profile = self._profile(member_id)
+            tier = profile.tier if profile else None
+        earning = rules.earn(order, program, tier)
+        ledger = MemberLedger(self.tenant, member_id, now, program)
+        entry_key = ledger.entry_key()
+        pending = earning.points > 0
+        record = OrderRecord(
+            ledger.pk, keys.order_sk(order.id), order_id=order.id, member_id=member_id,
+            ordered_at=order.ordered_at.isoformat(), currency=order.currency,
+            lines=rules.lines_to_json(earning.lines), points=earning.points, pending_points=earning.points,
+            status="PENDING" if pending else "RELEASED",
+            delivered_at=order.delivered_at.isoformat() if order.delivered_at else None,
+            release_at=earning.release_at.isoformat(), earn_entry=entry_key if pending else None)
+        if pending:
+            record.GSI2PK = keys.due_pk(self.tenant, "RELEASE")
+            record.GSI2SK = f"{earning.release_at.isoformat()}#{member_id}#{order.id}"
+
+        def build(known):
+            tx = Transaction()
+            tx.put("order", record, OrderRecord.PK.does_not_exist())
+            tx.update("owner", OrderOwner(keys.order_pk(self.tenant, order.id), OWNER_SK),
+                      [OrderOwner.member_id.set(member_id), OrderOwner.email.set(order.email or "")]
+                      if order.email else [OrderOwner.member_id.set(member_id)],
+                      OrderOwner.member_id.does_not_exist())
+            if claim_from:
+                tx.delete("unclaimed", UnclaimedOrder(keys.email_pk(self.tenant, claim_from),
+                                                      f"{UNCLAIMED_PREFIX}{order.id}"))
+            change = Change(hold(earning.points), EntryType.EARN, EntryStatus.PENDING,
+                            reason="Order", source=f"order:{order.id}", order_id=order.id,
+                            event="points.earned", event_detail={"orderId": order.id, "status": "PENDING",
+                                                                 "releaseAt": earning.release_at.isoformat()})
+            if pending:
+                ledger.add(tx, change, known, entry_key=entry_key)
+            else:
+                tx.check("profile", MemberProfile, ledger.pk, keys.PROFILE, MemberProfile.PK.exists())
+            return tx
+
+        try:
+            post(build)
+        except TransactionCancelled as c:
+            if c.failed_on("order") or c.failed_on("owner"):
+                if order.delivered_at and self._record_delivery(member_id, order.id, order.delivered_at, program):
+                    return OrderResult(OrderOutcome.DELIVERY_RECORDED, order.id, member_id)
+                return OrderResult(OrderOutcome.DUPLICATE, order.id, member_id)
+            raise
+        return OrderResult(OrderOutcome.CREDITED, order.id, member_id, earning.points)
+
+    def deliver(self, order_id: str, delivered_at: datetime) -> OrderResult:
+        owner = self.owner(order_id)
+        if owner is None:
+            raise UserError(ErrorCode.NOT_FOUND, "No such order.", "orderId")
+        if owner.member_id is None:
+            self._deliver_unclaimed(owner.email or "", order_id, delivered_at)
+            return OrderResult(OrderOutcome.HELD_FOR_ENROLLMENT, order_id)
+        moved = self._record_delivery(owner.member_id, order_id, delivered_at, self.programs.program())
+        return OrderResult(OrderOutcome.DELIVERY_RECORDED if moved else OrderOutcome.DUPLICATE, order_id,
+                           owner.member_id)
+
+    def _record_delivery(self, member_id: str, order_id: str, delivered_at: datetime, program) -> bool:
+        """Start the return window at delivery, once, while the points are still pending."""
+        record = self.record_of(member_id, order_id)
+        if record is None or record.delivered_at or record.status != "PENDING":
+            return False
+        categories = [x.category for x in rules.lines_from_json(record.lines)]
+        release = rules.release_after_delivery(categories, program, delivered_at)
+        try:
+            record.update(actions=[
+                OrderRecord.delivered_at.set(delivered_at.isoformat()),
+                OrderRecord.release_at.set(release.isoformat()),
+                OrderRecord.GSI2SK.set(f"{release.isoformat()}#{member_id}#{order_id}"),
+                OrderRecord.version.add(1)],
+                condition=(OrderRecord.status == "PENDING") & OrderRecord.delivered_at.does_not_exist())
+        except UpdateError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                return False  # someone else recorded the delivery, or the points were released meanwhile
+            raise
+        return True
+
+    # -- orders waiting for an email to enroll ------------------------------------------------
+    def _hold_for_email(self, order: Order, now: datetime) -> OrderResult:
+        assert order.email
+        tx = Transaction()
+        tx.put("unclaimed", UnclaimedOrder(keys.email_pk(self.tenant, order.email), f"{UNCLAIMED_PREFIX}{order.id}",
+                                           order_id=order.id, order=rules.order_to_dict(order), refunds=[],
+                                           created_at=now.isoformat()), UnclaimedOrder.PK.does_not_exist())
+        tx.put("owner", OrderOwner(keys.order_pk(self.tenant, order.id), OWNER_SK, email=order.email),
+               OrderOwner.PK.does_not_exist())
+        # If the email was claimed meanwhile, credit the member instead (the check fails, we retry).
+        tx.check("member", EmailClaim, keys.email_pk(self.tenant, order.email), "MEMBER", EmailClaim.PK.does_not_exist())
+        try:
+            tx.commit()
+        except TransactionCancelled as c:
+            if c.failed_on("member"):
+                return self.record(order, now)
+            if order.delivered_at:
+                self._deliver_unclaimed(order.email, order.id, order.delivered_at)
+            return OrderResult(OrderOutcome.DUPLICATE, order.id)
+        return OrderResult(OrderOutcome.HELD_FOR_ENROLLMENT, order.id)
+
+    def _deliver_unclaimed(self, email: str, order_id: str, delivered_at: datetime) -> None:
+        try:
+            item = UnclaimedOrder.get(keys.email_pk(self.tenant, email), f"{UNCLAIMED_PREFIX}{order_id}")
+        except UnclaimedOrder.DoesNotExist:
+            return
+        if not item.order.get("deliveredAt"):
+            item.update(actions=[UnclaimedOrder.order.set({**item.order, "deliveredAt": delivered_at.isoformat()})])
+
+    def claim_for(self, member_id: str, email: str, now: datetime) -> list[OrderResult]:
+        """Credit the orders placed with this email before the member enrolled."""
+        results = []
+        for item in UnclaimedOrder.query(keys.email_pk(self.tenant, email),
+                                         UnclaimedOrder.SK.startswith(UNCLAIMED_PREFIX)):
+            order = replace(rules.order_from_dict(item.order), member_id=member_id)
+            result = self.record(order, now, claim_from=email)
+            results.append(result)
+            if item.refunds and result.outcome is OrderOutcome.CREDITED:
+                for r in item.refunds:
+                    self.process_return(return_request_from_dict(r), now)
+        return results
+
+    # -- refunds and returns --------------------------------------------------------------------
+    def process_return(self, req: ReturnRequest, now: datetime) -> ReturnResult:
+        owner = self.owner(req.order_id)
+        if owner is None:
+            raise UserError(ErrorCode.NOT_FOUND, "No such order.", "orderId")
+        if owner.member_id is None:
+            self._note_unclaimed_return(owner.email or "", req)
+            return ReturnResult(req.order_id, "", 0, 0)
+        member_id = owner.member_id
+        program = self.programs.program()
+        reverse_lines, bonus = rules.points_for_return(req.resolution, program)
+        ledger = MemberLedger(self.tenant, member_id, now, program)
+        mark = SourceMark(ledger.pk, f"{keys.SOURCE_PREFIX}return#{req.return_id}", cause=f"return:{req.return_id}",
+                          created_at=now.isoformat())
+        for _ in range(8):
+            record = self.record_of(member_id, req.order_id)
+            profile = self._profile(member_id)
+            if record is None or profile is None:
+                raise UserError(ErrorCode.NOT_FOUND, "No such order.", "orderId")
+            reversal = rules.refund_reversal(rules.lines_from_json(record.lines), req.lines) if reverse_lines \
+                else rules.Reversal(0, rules.lines_from_json(record.lines))
+            known = profile_balance(profile)
+            tx = Transaction()
+            tx.put("mark", mark, SourceMark.PK.does_not_exist())
+            record_actions = [OrderRecord.lines.set(rules.lines_to_json(reversal.lines)),
+                              OrderRecord.returned.set(True), OrderRecord.version.add(1)]
+            if reversal.points:
+                movement = reverse(known, reversal.points, int(record.pending_points))
+                left_pending = int(record.pending_points) + movement.pending
+                record_actions.append(OrderRecord.pending_points.set(left_pending))
+                if record.status == "PENDING" and left_pending == 0:
+                    record_actions += [OrderRecord.status.set("RELEASED"), OrderRecord.GSI2PK.remove(),
+                                       OrderRecord.GSI2SK.remove()]
+                    if record.earn_entry:
+                        tx.update("earn-entry", LedgerEntry(ledger.pk, record.earn_entry),
+                                  [LedgerEntry.status.set(EntryStatus.POSTED.value)])
+                ledger.add(tx, Change(movement, EntryType.REVERSAL, reason=f"{req.resolution.value.lower()} "
+                                      f"{req.return_id}", source=f"return:{req.return_id}", order_id=req.order_id,
+                                      activity=False, event="points.reversed",
+                                      event_detail={"orderId": req.order_id, "returnId": req.return_id}), known)
+            elif bonus:
+                ledger.add(tx, Change(credit(known, bonus), EntryType.BONUS, reason="Chose an exchange",
+                                      source=f"return:{req.return_id}", order_id=req.order_id,
+                                      event="points.earned", event_detail={"returnId": req.return_id}), known)
+            tx.update("order", record, record_actions, OrderRecord.version == record.version)
+            try:
+                tx.commit()
+            except TransactionCancelled as c:
+                if c.failed_on("mark"):
+                    return ReturnResult(req.order_id, member_id, 0, 0, duplicate=True)
+                continue  # the order or balance moved meanwhile: read again
+            return ReturnResult(req.order_id, member_id, reversal.points, 0 if reversal.points else bonus)
+        raise UserError(ErrorCode.CONFLICT, "The order kept changing; try again.")
+
+    def _note_unclaimed_return(self, email: str, req: ReturnRequest) -> None:
+        item = UnclaimedOrder.get(keys.email_pk(self.tenant, email), f"{UNCLAIMED_PREFIX}{req.order_id}")
+        if any(r["returnId"] == req.return_id for r in item.refunds):
+            return
+        item.update(actions=[UnclaimedOrder.refunds.set([*item.refunds, return_request_to_dict(req)])])
+
+    def return_rate(self, member_id: str, now: datetime) -> rules.ReturnRate:
+        program = self.programs.program()
+        summaries = [rules.OrderSummary(datetime.fromisoformat(r.ordered_at), bool(r.returned))
+                     for r in OrderRecord.query(keys.member_pk(self.tenant, member_id),
+                                                OrderRecord.SK.startswith(f"{keys.SOURCE_PREFIX}order#"))]
+        return rules.return_rate(summaries, now, program.return_rate_window_days)
+
+    def _profile(self, member_id: str) -> MemberProfile | None:
+        try:
+            return MemberProfile.get(keys.member_pk(self.tenant, member_id), keys.PROFILE, consistent_read=True)
+        except MemberProfile.DoesNotExist:
+            return None
+
+
+def return_request_to_dict(r: ReturnRequest) -> dict:
+    return {"orderId": r.order_id, "returnId": r.return_id, "resolution": r.resolution.value,
+            "lines": [{"lineId": x.line_id, "amount": str(x.amount)} for x in r.lines]}
+
+
+def return_request_from_dict(d: dict) -> ReturnRequest:
+    return ReturnRequest(order_id=d["orderId"], return_id=d["returnId"],
+                         resolution=rules.ReturnResolution(d["resolution"]),
+                         lines=tuple(rules.ReturnedLine(x["lineId"], Decimal(x["amount"])) for x in d["lines"]))

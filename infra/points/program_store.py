@@ -1,0 +1,135 @@
+"""Program configuration and rewards catalog storage, with a per-container cache."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from domain.errors import ErrorCode, UserError
+from domain.points import program as program_rules
+from domain.points.program import DEFAULT_PROGRAM, Program
+from domain.points.rewards import Reward, reward_from_dict, reward_to_dict
+from infra import keys
+from infra.audit import audit_entry
+from infra.items import TableItem
+from infra.points.items import ProgramConfig, RewardItem
+from infra.transaction import Transaction, TransactionCancelled
+
+CONFIG_SK = "CONFIG"
+REWARD_PREFIX = "REWARD#"
+
+
+@dataclass(frozen=True)
+class CachedReward:
+    reward: Reward
+    version: int
+
+
+@dataclass
+class _Entry:
+    program: Program
+    version: int
+    rewards: dict[str, CachedReward]
+    loaded_at: float
+
+
+class ProgramCache:
+    """Configuration read at most once per `ttl` seconds per tenant and container. A change made in
+    this container is seen at once; other containers see it within `ttl`. Redemptions still check
+    the reward's live version, so a price change is never missed."""
+
+    def __init__(self, ttl_seconds: float, clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl_seconds
+        self.clock = clock
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+
+    def get(self, tenant: str) -> _Entry:
+        entry = self._entries.get(tenant)
+        if entry is None or self.clock() - entry.loaded_at > self.ttl:
+            entry = self._load(tenant)
+            with self._lock:
+                self._entries[tenant] = entry
+        return entry
+
+    def invalidate(self, tenant: str) -> None:
+        with self._lock:
+            self._entries.pop(tenant, None)
+
+    def _load(self, tenant: str) -> _Entry:
+        program, version, rewards = DEFAULT_PROGRAM, 0, {}
+        for item in TableItem.query(keys.program_pk(tenant)):
+            if isinstance(item, ProgramConfig) and item.SK == CONFIG_SK:
+                program, version = program_rules.from_dict(item.config), int(item.version)
+            elif isinstance(item, RewardItem):
+                rewards[item.reward_id] = CachedReward(reward_from_dict(item.definition), int(item.version))
+        return _Entry(program, version, rewards, self.clock())
+
+
+class ProgramStore:
+    def __init__(self, tenant: str, cache: ProgramCache):
+        self.tenant = tenant
+        self.cache = cache
+        self.pk = keys.program_pk(tenant)
+
+    def program(self) -> Program:
+        return self.cache.get(self.tenant).program
+
+    def rewards(self) -> list[Reward]:
+        return sorted((c.reward for c in self.cache.get(self.tenant).rewards.values()),
+                      key=lambda r: (r.points_cost, r.name))
+
+    def reward(self, reward_id: str) -> CachedReward | None:
+        return self.cache.get(self.tenant).rewards.get(reward_id)
+
+    def fresh_reward(self, reward_id: str) -> CachedReward | None:
+        self.cache.invalidate(self.tenant)
+        return self.reward(reward_id)
+
+    def save_program(self, program: Program, actor: str, now: datetime, reason: str | None = None) -> Program:
+        program_rules.validate(program)
+        current = self.cache.get(self.tenant)
+        tx = Transaction()
+        item = ProgramConfig(self.pk, CONFIG_SK, config=program_rules.to_dict(program), version=current.version + 1,
+                             updated_at=now.isoformat(), updated_by=actor)
+        condition = ProgramConfig.PK.does_not_exist() if current.version == 0 else ProgramConfig.version == current.version
+        tx.put("config", item, condition)
+        tx.put("audit", audit_entry(self.tenant, actor, "program.update", now, detail=program_rules.to_dict(program),
+                                    reason=reason))
+        try:
+            tx.commit()
+        except TransactionCancelled:
+            self.cache.invalidate(self.tenant)
+            raise UserError(ErrorCode.CONFLICT, "The program was changed meanwhile; reload and try again.") from None
+        self.cache.invalidate(self.tenant)
+        return program
+
+    def save_reward(self, reward: Reward, actor: str, now: datetime) -> Reward:
+        """Create or change a reward. Stock given here resets what is left."""
+        existing = self.fresh_reward(reward.id)
+        version = existing.version + 1 if existing else 1
+        item = RewardItem(self.pk, f"{REWARD_PREFIX}{reward.id}", reward_id=reward.id,
+                          definition=reward_to_dict(reward), status="ACTIVE" if reward.active else "INACTIVE",
+                          version=version)
+        tx = Transaction()
+        if existing is None:
+            item.stock_left = reward.stock_total
+            item.redeemed = 0
+            tx.put("reward", item, RewardItem.PK.does_not_exist())
+        else:
+            actions = [RewardItem.definition.set(reward_to_dict(reward)), RewardItem.status.set(item.status),
+                       RewardItem.version.set(version)]
+            if reward.stock_total != existing.reward.stock_total:
+                actions.append(RewardItem.stock_left.set(reward.stock_total) if reward.stock_total is not None
+                               else RewardItem.stock_left.remove())
+            tx.update("reward", item, actions, RewardItem.version == existing.version)
+        tx.put("audit", audit_entry(self.tenant, actor, "reward.save", now, detail=reward_to_dict(reward)))
+        try:
+            tx.commit()
+        except TransactionCancelled:
+            raise UserError(ErrorCode.CONFLICT, "The reward was changed meanwhile; try again.") from None
+        finally:
+            self.cache.invalidate(self.tenant)
+        return reward

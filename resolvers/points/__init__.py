@@ -1,0 +1,1 @@
+"""Points: balances and history, program configuration, orders and returns, rewards and coupons."""

@@ -1,0 +1,43 @@
+"""actionRuleSet / actionRuleRemove (admin): points for actions, one rule per action name."""
+from __future__ import annotations
+
+import strawberry
+
+from resolvers.context import Info
+from resolvers.errors import UserErrorType, payload_errors
+from resolvers.permissions import IsAdmin
+from resolvers.points.inputs import ActionRuleInput
+from resolvers.points.types import Program
+from domain.points.program import check_action
+from domain.errors import collect
+
+
+@strawberry.type
+class ActionRulePayload:
+    program: Program | None = None
+    user_errors: list[UserErrorType] = strawberry.field(default_factory=list)
+
+
+@payload_errors(ActionRulePayload)
+def action_rule_set(info: Info, input: ActionRuleInput) -> ActionRulePayload:
+    ctx = info.context
+    rule = input.to_domain()
+    collect(check_action(rule))
+    store = ctx.programs
+    saved = store.save_program(store.program().with_action(rule), ctx.actor, ctx.now(), f"set rule {rule.action}")
+    return ActionRulePayload(program=Program.of(saved))
+
+
+@payload_errors(ActionRulePayload)
+def action_rule_remove(info: Info, action: str) -> ActionRulePayload:
+    ctx = info.context
+    store = ctx.programs
+    store.program().action(action)  # NOT_FOUND when there is no such rule
+    saved = store.save_program(store.program().without_action(action), ctx.actor, ctx.now(), f"remove rule {action}")
+    return ActionRulePayload(program=Program.of(saved))
+
+
+set_field = strawberry.mutation(resolver=action_rule_set, permission_classes=[IsAdmin],
+                                description="Admin: create or replace the earn rule for an action.")
+remove_field = strawberry.mutation(resolver=action_rule_remove, permission_classes=[IsAdmin],
+                                   description="Admin: remove an action's earn rule.")

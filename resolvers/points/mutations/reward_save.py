@@ -1,0 +1,60 @@
+"""rewardSave (admin): create or change a reward in the catalog."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+
+from domain.errors import ErrorCode, UserError
+from domain.points import rewards as rules
+from resolvers.context import Info
+from resolvers.errors import UserErrorType, payload_errors
+from resolvers.permissions import IsAdmin
+from resolvers.points.inputs import aware
+from resolvers.points.types import Reward, RewardKind
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
+
+
+@strawberry.input
+class RewardInput:
+    id: strawberry.ID = strawberry.field(description="A slug such as `free-shipping`; saving it again changes it.")
+    name: str
+    kind: RewardKind
+    points_cost: int
+    description: str = ""
+    value: Decimal | None = None
+    currency: str | None = None
+    product_sku: str | None = None
+    tier_gate: str | None = None
+    stock_total: int | None = None
+    per_member_limit: int | None = None
+    active_from: datetime | None = None
+    active_until: datetime | None = None
+    active: bool = True
+
+
+@strawberry.type
+class RewardSavePayload:
+    reward: Reward | None = None
+    user_errors: list[UserErrorType] = strawberry.field(default_factory=list)
+
+
+@payload_errors(RewardSavePayload)
+def reward_save(info: Info, input: RewardInput) -> RewardSavePayload:
+    ctx = info.context
+    if not _ID.match(str(input.id)):
+        raise UserError(ErrorCode.INVALID, "Reward ids are lower-case slugs of up to 48 characters.", "id")
+    reward = rules.validate_reward(rules.Reward(
+        id=str(input.id), name=input.name.strip(), kind=input.kind, points_cost=input.points_cost, value=input.value,
+        currency=input.currency.upper() if input.currency else None, product_sku=input.product_sku,
+        tier_gate=input.tier_gate, stock_total=input.stock_total, per_member_limit=input.per_member_limit,
+        active_from=aware(input.active_from, "activeFrom"), active_until=aware(input.active_until, "activeUntil"),
+        active=input.active, description=input.description))
+    return RewardSavePayload(reward=Reward.of(ctx.programs.save_reward(reward, ctx.actor, ctx.now())))
+
+
+field = strawberry.mutation(resolver=reward_save, permission_classes=[IsAdmin],
+                            description="Admin: create or change a reward.")
