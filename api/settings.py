@@ -44,6 +44,14 @@ class Settings:
     def dev(self) -> bool:
         return self.env == "dev"
 
+    @property
+    def tenants(self) -> tuple[str, ...]:
+        """Every tenant this deployment serves (scheduled jobs run for each)."""
+        found = [i.tenant for i in self.issuers] + list(self.stage_tenants.values())
+        if self.default_tenant:
+            found.append(self.default_tenant)
+        return tuple(dict.fromkeys(found))
+
 
 def from_env(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
