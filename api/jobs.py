@@ -26,6 +26,7 @@ JOBS: dict[str, Callable[[PointsJobs, datetime], JobReport]] = {
     "expire": PointsJobs.expire_due,  # lots past their expiry date
     "inactivity": PointsJobs.expire_inactive,  # everything, after months without activity
     "remind": PointsJobs.remind_expiring,  # "points expiring soon" events
+    "birthdays": PointsJobs.birthdays,  # the birthday action rule, once a year
 }
 
 
@@ -67,6 +68,7 @@ release_pending = _handler("release")
 expire_points = _handler("expire")
 expire_inactive = _handler("inactivity")
 remind_expiring = _handler("remind")
+credit_birthdays = _handler("birthdays")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -68,3 +68,7 @@ def webhook_pk(tenant: str, webhook_id: str) -> str:
 
 def order_sk(order_id: str) -> str:
     return f"{SOURCE_PREFIX}order#{order_id}"
+
+
+def birthday_pk(tenant: str, month_day: str) -> str:
+    return f"T#{tenant}#BDAY#{month_day}"

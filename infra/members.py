@@ -7,7 +7,7 @@ from typing import Any
 from infra import keys
 from infra.ids import new_ulid
 from infra.pages import Page, decode_cursor, page
-from infra.items import EmailClaim, MemberProfile, OutboxEvent, ReferralCodeClaim, TableItem
+from infra.items import BirthdayMark, EmailClaim, MemberProfile, OutboxEvent, ReferralCodeClaim, TableItem
 from infra.transaction import Transaction, TransactionCancelled
 from domain import members as rules
 from domain.errors import ErrorCode, UserError
@@ -78,6 +78,8 @@ class Members:
                    EmailClaim.PK.does_not_exist())
             tx.put("code", ReferralCodeClaim(keys.referral_code_pk(self.tenant, code), "MEMBER",
                                              member_id=member_id), ReferralCodeClaim.PK.does_not_exist())
+            if e.birthday:
+                tx.put("birthday", self._birthday_mark(e.birthday, member_id))
             tx.put("event", outbox_event(self.tenant, pk, "member.enrolled",
                                          {"memberId": member_id, "referredBy": e.referred_by_code},
                                          now_iso, now_epoch))
@@ -93,6 +95,12 @@ class Members:
                     raise
         raise RuntimeError("could not find a free referral code")
 
+    def _birthday_mark(self, birthday: date, member_id: str) -> BirthdayMark:
+        return BirthdayMark(keys.birthday_pk(self.tenant, birthday.strftime("%m-%d")), member_id, member_id=member_id)
+
+    def birthdays_on(self, month_day: str) -> list[str]:
+        return [m.member_id for m in BirthdayMark.query(keys.birthday_pk(self.tenant, month_day))]
+
     def referral_code_owner(self, code: str) -> str | None:
         try:
             return ReferralCodeClaim.get(keys.referral_code_pk(self.tenant, code), "MEMBER").member_id
@@ -106,11 +114,14 @@ class Members:
         actions = [MemberProfile.updated_at.set(now_iso), MemberProfile.version.add(1)]
         if change.name is not None:
             actions.append(MemberProfile.name.set(change.name))
-        if change.birthday is not None:
-            actions.append(MemberProfile.birthday.set(change.birthday.isoformat()))
         if change.marketing_consent is not None:
             actions.append(MemberProfile.marketing_consent.set(change.marketing_consent))
         tx = Transaction()
+        if change.birthday is not None and change.birthday.isoformat() != profile.birthday:
+            actions.append(MemberProfile.birthday.set(change.birthday.isoformat()))
+            if profile.birthday:
+                tx.delete("old-birthday", self._birthday_mark(date.fromisoformat(profile.birthday), member_id))
+            tx.put("birthday", self._birthday_mark(change.birthday, member_id))
         email_changes = change.email is not None and change.email != profile.email
         if email_changes:
             actions.append(MemberProfile.email.set(change.email))

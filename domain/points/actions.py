@@ -43,3 +43,15 @@ def check_return_rate(rule: ActionRule, rate: ReturnRate | None) -> None:
 def check_reference(ref: str) -> None:
     if not ref or len(ref) > 128 or "#" in ref:
         raise UserError(ErrorCode.INVALID, "A reference is 1-128 characters without '#'.", "reference")
+
+
+def birthday_days(today: datetime) -> list[str]:
+    """Month-days whose members celebrate today: Feb 29 birthdays count on Feb 28 in common years."""
+    days = [today.strftime("%m-%d")]
+    if today.month == 2 and today.day == 28 and not _leap(today.year):
+        days.append("02-29")
+    return days
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)

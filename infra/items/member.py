@@ -35,3 +35,9 @@ class EmailClaim(TableItem, discriminator="email-claim"):
 
 class ReferralCodeClaim(TableItem, discriminator="referral-code"):
     member_id = UnicodeAttribute(attr_name="memberId")
+
+
+class BirthdayMark(TableItem, discriminator="birthday"):
+    """`T#t#BDAY#<MM-DD>` / `<member>`: who has a birthday on a day, for the daily birthday job."""
+
+    member_id = UnicodeAttribute(attr_name="memberId")

@@ -6,11 +6,15 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from domain.errors import UserError
 from domain.points import lots as lot_rules
+from domain.points.actions import BIRTHDAY, birthday_days
 from domain.points.balance import Balance, EntryStatus, EntryType, Movement, expire, release
 from infra import keys
 from infra.items import MemberProfile, TableItem
-from infra.members import outbox_event
+from infra.members import Members, outbox_event
+from infra.points.adjustments import ActionCredits
+from infra.points.orders import OrderBook
 from infra.points.items import LedgerEntry, OrderRecord, PointLot
 from infra.points.ledger import Change, MemberLedger, profile_balance
 from infra.points.program_store import ProgramStore
@@ -154,6 +158,23 @@ class PointsJobs:
                 report.processed += 1
                 report.points += known.available
                 break
+        return report
+
+    # -- birthday points ------------------------------------------------------------------------------
+    def birthdays(self, now: datetime) -> JobReport:
+        """Credit the `birthday` action rule, once a year, to members whose birthday is today."""
+        report = JobReport("birthdays", self.tenant)
+        if not any(r.action == BIRTHDAY for r in self.programs.program().actions):
+            return report
+        credits = ActionCredits(self.tenant, self.programs, OrderBook(self.tenant, self.programs))
+        members = Members(self.tenant)
+        for day in birthday_days(now):
+            for member_id in members.birthdays_on(day):
+                try:
+                    report.points += credits.record(member_id, BIRTHDAY, str(now.year), now)
+                    report.processed += 1
+                except UserError:
+                    report.skipped += 1  # credited already this year, or capped
         return report
 
     # -- "your points expire soon" -------------------------------------------------------------------

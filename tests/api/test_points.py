@@ -320,3 +320,24 @@ def test_program_changes_are_validated_and_audited(admin, enrolled, fresh_progra
     assert good["program"]["returnWindowDays"] == 14
     assert admin.ok("{ program { returnWindowDays } }")["program"]["returnWindowDays"] == 14
     assert "FORBIDDEN" in enrolled("{ program { returnWindowDays } }").error_codes()
+
+
+def test_birthday_points_arrive_once_a_year_on_the_day(client, idp, admin, services, tenant, fresh_program):
+    rule = """mutation($input: ActionRuleInput!) { actionRuleSet(input: $input) { userErrors { code } } }"""
+    admin.ok(rule, {"input": {"action": "birthday", "points": 200, "capPerPeriod": 1, "period": "YEAR"}})
+    member_id = f"m-{uuid.uuid4().hex[:8]}"
+    me = client.as_(idp.member_token(member_id))
+    enroll(me, birthday="1990-02-28")
+    leap_baby = client.as_(idp.member_token(f"m-{uuid.uuid4().hex[:8]}"))
+    enroll(leap_baby, birthday="1992-02-29")
+    day = datetime(2027, 2, 28, 6, tzinfo=timezone.utc)
+    report = jobs(services, tenant).birthdays(day)
+    assert report.processed >= 2
+    assert points(me)["available"] == 200 and points(leap_baby)["available"] == 200
+    again = jobs(services, tenant).birthdays(day + timedelta(hours=5))
+    assert again.processed == 0 and points(me)["available"] == 200
+    change = """mutation($b: Date!) { memberUpdateProfile(input: {birthday: $b}) { userErrors { code } } }"""
+    me.ok(change, {"b": "1990-03-15"})
+    assert jobs(services, tenant).birthdays(datetime(2028, 2, 28, tzinfo=timezone.utc)).processed == 0
+    jobs(services, tenant).birthdays(datetime(2028, 3, 15, tzinfo=timezone.utc))
+    assert points(me)["available"] == 400
