@@ -69,6 +69,10 @@ class Context:
             self._memo[key] = load()
         return self._memo[key]
 
+    def forget_member(self, member_id: str) -> None:
+        """After a write, the next read of this member's dashboard goes to the table again."""
+        self._memo.pop(("card", member_id), None)
+
     def member_card(self, member_id: str) -> list[TableItem]:
         """The member's dashboard items (profile, lots, badges, progress) from one Query."""
         return self.memo(("card", member_id), lambda: self.members.dashboard(member_id))

@@ -9,7 +9,7 @@ from strawberry.permission import BasePermission
 from domain.access import Kind, Role
 
 
-class _Requires(BasePermission):
+class Requires(BasePermission):
     message = "You are not allowed to do this."
     error_extensions = {"code": "FORBIDDEN"}
 
@@ -23,26 +23,26 @@ class _Requires(BasePermission):
         return self.allowed(principal)
 
 
-class IsMember(_Requires):
+class IsMember(Requires):
     def allowed(self, principal: Any) -> bool:
         return principal.kind is Kind.MEMBER
 
 
-class IsStaff(_Requires):
+class IsStaff(Requires):
     def allowed(self, principal: Any) -> bool:
         return principal.is_staff()
 
 
-class IsAdmin(_Requires):
+class IsAdmin(Requires):
     def allowed(self, principal: Any) -> bool:
         return principal.is_staff(Role.ADMIN)
 
 
-class IsService(_Requires):
+class IsService(Requires):
     def allowed(self, principal: Any) -> bool:
         return principal.kind is Kind.SERVICE
 
 
-class IsStaffOrService(_Requires):
+class IsStaffOrService(Requires):
     def allowed(self, principal: Any) -> bool:
         return principal.kind is Kind.SERVICE or principal.is_staff()

@@ -6,11 +6,11 @@ import strawberry
 from domain.access import Kind
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
-from resolvers.permissions import IsService, _Requires
+from resolvers.permissions import IsService, Requires
 from resolvers.points.types import Redemption
 
 
-class CanCancelRedemption(_Requires):
+class CanCancelRedemption(Requires):
     def allowed(self, principal) -> bool:
         return principal.kind in (Kind.MEMBER, Kind.SERVICE) or principal.is_staff()
 

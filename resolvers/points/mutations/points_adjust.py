@@ -20,7 +20,7 @@ class PointsAdjustPayload:
 def points_adjust(info: Info, member_id: strawberry.ID, points: int, reason: str) -> PointsAdjustPayload:
     ctx = info.context
     ctx.adjustments.adjust(str(member_id), points, reason, ctx.actor, ctx.now())
-    ctx._memo.pop(("card", str(member_id)), None)
+    ctx.forget_member(str(member_id))
     return PointsAdjustPayload(member=load_member(info, str(member_id)))
 
 
