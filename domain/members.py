@@ -134,3 +134,8 @@ def check_referrer(code: str | None, referrer_id: str | None, member_id: str) ->
     if code and (referrer_id is None or referrer_id == member_id):
         return UserError(ErrorCode.NOT_FOUND, "No other member has this referral code.", "referralCode")
     return None
+
+
+def profile_complete(member: Member) -> bool:
+    """What the `profile_completed` rule rewards: name, email and birthday given, marketing consent answered."""
+    return bool(member.name and member.email and member.birthday)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable
 
 from domain.errors import UserError
 from domain.points import lots as lot_rules
@@ -41,6 +42,13 @@ def _due(tenant: str, job: str, until: datetime, since: datetime | None = None):
     return TableItem.due.query(pk, condition)
 
 
+def _left_in(lots: list[PointLot], consumed: int, lot_key: str) -> int:
+    """What one lot has left, walking all of the member's lots oldest-expiring first."""
+    walked = lot_rules.what_is_left(
+        [lot_rules.Lot(x.SK, int(x.points), datetime.fromisoformat(x.earned_at), None) for x in lots], consumed)
+    return next((x.left for x in walked if x.lot.key == lot_key), 0)
+
+
 class PointsJobs:
     def __init__(self, tenant: str, programs: ProgramStore):
         self.tenant = tenant
@@ -52,112 +60,110 @@ class PointsJobs:
         profile = next((i for i in items if isinstance(i, MemberProfile)), None)
         return profile, [i for i in items if isinstance(i, PointLot)]
 
+    def _settle(self, report: JobReport, what: str,
+                attempt: Callable[[], tuple[Transaction, int] | None]) -> None:
+        """Read, decide and commit one item; when it moved meanwhile, read again (a few times)."""
+        for _ in range(ATTEMPTS):
+            planned = attempt()
+            if planned is None:
+                report.skipped += 1
+                return
+            tx, points = planned
+            try:
+                tx.commit()
+            except TransactionCancelled:
+                continue
+            report.processed += 1
+            report.points += points
+            return
+        report.errors.append(f"{what} kept changing")
+
     # -- pending -> available ----------------------------------------------------------------------
     def release_due(self, now: datetime) -> JobReport:
         report = JobReport("release", self.tenant)
         program = self.programs.program()
+
+        def attempt(item: OrderRecord) -> tuple[Transaction, int] | None:
+            record = OrderRecord.get(item.PK, item.SK, consistent_read=True)
+            if record.status != "PENDING" or datetime.fromisoformat(record.release_at) > now:
+                return None
+            profile, _lots = self._card(record.member_id)
+            if profile is None:
+                return None
+            known = profile_balance(profile)
+            points = int(record.pending_points)
+            tx = Transaction()
+            tx.update("order", record, [OrderRecord.status.set("RELEASED"), OrderRecord.GSI2PK.remove(),
+                                        OrderRecord.GSI2SK.remove(), OrderRecord.version.add(1)],
+                      (OrderRecord.version == record.version) & (OrderRecord.status == "PENDING"))
+            if record.earn_entry:
+                tx.update("earn-entry", LedgerEntry(record.PK, record.earn_entry),
+                          [LedgerEntry.status.set(EntryStatus.POSTED.value)])
+            if points:
+                MemberLedger(self.tenant, record.member_id, now, program).add(
+                    tx, Change(release(known, points), EntryType.EARN, activity=False, event="points.released",
+                               event_detail={"orderId": record.order_id}), known)
+            return tx, points
+
         for item in _due(self.tenant, "RELEASE", now):
-            if not isinstance(item, OrderRecord):
-                continue
-            for _ in range(ATTEMPTS):
-                record = OrderRecord.get(item.PK, item.SK, consistent_read=True)
-                if record.status != "PENDING" or datetime.fromisoformat(record.release_at) > now:
-                    report.skipped += 1
-                    break
-                profile, _lots = self._card(record.member_id)
-                assert profile is not None
-                known = profile_balance(profile)
-                points = int(record.pending_points)
-                ledger = MemberLedger(self.tenant, record.member_id, now, program)
-                tx = Transaction()
-                tx.update("order", record, [OrderRecord.status.set("RELEASED"), OrderRecord.GSI2PK.remove(),
-                                            OrderRecord.GSI2SK.remove(), OrderRecord.version.add(1)],
-                          (OrderRecord.version == record.version) & (OrderRecord.status == "PENDING"))
-                if record.earn_entry:
-                    tx.update("earn-entry", LedgerEntry(record.PK, record.earn_entry),
-                              [LedgerEntry.status.set(EntryStatus.POSTED.value)])
-                if points:
-                    ledger.add(tx, Change(release(known, points), EntryType.EARN, activity=False,
-                                          event="points.released", event_detail={"orderId": record.order_id}), known)
-                try:
-                    tx.commit()
-                except TransactionCancelled:
-                    continue  # balance or order moved meanwhile: read again
-                report.processed += 1
-                report.points += points
-                break
-            else:
-                report.errors.append(f"order {item.SK} kept changing")
+            if isinstance(item, OrderRecord):
+                self._settle(report, f"order {item.SK}", lambda item=item: attempt(item))
         return report
 
     # -- lots that reach their expiry date -------------------------------------------------------------
     def expire_due(self, now: datetime) -> JobReport:
         report = JobReport("expire", self.tenant)
         program = self.programs.program()
+
+        def attempt(item: PointLot) -> tuple[Transaction, int] | None:
+            profile, lots = self._card(item.member_id)
+            lot = next((x for x in lots if x.SK == item.SK), None)
+            if profile is None or lot is None:
+                return None
+            known = profile_balance(profile)
+            consumed = int(profile.lots_consumed)
+            left = _left_in(lots, consumed, lot.SK)
+            # The lot goes away: what was left expires, and `consumed` drops by the whole lot.
+            movement = Movement(available=-left, consumed=left - int(lot.points))
+            tx = Transaction()
+            tx.delete("lot", lot, PointLot.PK.exists())
+            MemberLedger(self.tenant, item.member_id, now, program).add(
+                tx, Change(movement, EntryType.EXPIRY, reason="Points expired", activity=False,
+                           event="points.expired" if left else None), known,
+                extra_condition=MemberProfile.lots_consumed == consumed)
+            return tx, left
+
         for item in _due(self.tenant, "EXPIRE", now):
-            if not isinstance(item, PointLot):
-                continue
-            for _ in range(ATTEMPTS):
-                profile, lots = self._card(item.member_id)
-                lot = next((x for x in lots if x.SK == item.SK), None)
-                if profile is None or lot is None:
-                    report.skipped += 1
-                    break
-                known = profile_balance(profile)
-                consumed = int(profile.lots_consumed)
-                left = {x.lot.key: x.left for x in lot_rules.what_is_left(
-                    [lot_rules.Lot(x.SK, int(x.points), datetime.fromisoformat(x.earned_at), None) for x in lots],
-                    consumed)}[lot.SK]
-                # The lot goes away: what was left expires, and `consumed` drops by the whole lot.
-                movement = Movement(available=-left, consumed=left - int(lot.points))
-                ledger = MemberLedger(self.tenant, item.member_id, now, program)
-                tx = Transaction()
-                tx.delete("lot", lot, PointLot.PK.exists())
-                ledger.add(tx, Change(movement, EntryType.EXPIRY, reason="Points expired", activity=False,
-                                      event="points.expired" if left else None), known,
-                           extra_condition=MemberProfile.lots_consumed == consumed)
-                try:
-                    tx.commit()
-                except TransactionCancelled:
-                    continue
-                report.processed += 1
-                report.points += left
-                break
-            else:
-                report.errors.append(f"lot {item.SK} kept changing")
+            if isinstance(item, PointLot):
+                self._settle(report, f"lot {item.SK}", lambda item=item: attempt(item))
         return report
 
     # -- everything, after months without activity -----------------------------------------------------
     def expire_inactive(self, now: datetime) -> JobReport:
         report = JobReport("inactivity", self.tenant)
         program = self.programs.program()
+
+        def attempt(item: MemberProfile) -> tuple[Transaction, int] | None:
+            profile, lots = self._card(item.member_id)
+            if profile is None or profile.GSI2SK is None or profile.GSI2SK > now.isoformat() + "~":
+                return None
+            known = profile_balance(profile)
+            movement = Movement(available=-known.available, consumed=-int(profile.lots_consumed))
+            tx = Transaction()
+            for lot in lots:
+                tx.delete(f"lot:{lot.SK}", lot)
+            MemberLedger(self.tenant, item.member_id, now, program).add(
+                tx, Change(movement, EntryType.EXPIRY, reason="Points expired after inactivity", activity=False,
+                           event="points.expired" if known.available else None), known,
+                extra_condition=(MemberProfile.lots_consumed == int(profile.lots_consumed))
+                & (MemberProfile.last_activity_at == profile.last_activity_at)
+                & (MemberProfile.available == known.available),
+                extra_actions=[MemberProfile.GSI2PK.remove(), MemberProfile.GSI2SK.remove()])
+            return tx, known.available
+
         for item in _due(self.tenant, "INACTIVE", now):
-            if not isinstance(item, MemberProfile):
-                continue
-            for _ in range(ATTEMPTS):
-                profile, lots = self._card(item.member_id)
-                if profile is None or profile.GSI2SK is None or profile.GSI2SK > now.isoformat() + "~":
-                    report.skipped += 1
-                    break
-                known = profile_balance(profile)
-                movement = Movement(available=-known.available, consumed=-int(profile.lots_consumed))
-                ledger = MemberLedger(self.tenant, item.member_id, now, program)
-                tx = Transaction()
-                for lot in lots:
-                    tx.delete(f"lot:{lot.SK}", lot)
-                ledger.add(tx, Change(movement, EntryType.EXPIRY, reason="Points expired after inactivity",
-                                      activity=False, event="points.expired" if known.available else None), known,
-                           extra_condition=(MemberProfile.lots_consumed == int(profile.lots_consumed))
-                           & (MemberProfile.last_activity_at == profile.last_activity_at)
-                           & (MemberProfile.available == known.available),
-                           extra_actions=[MemberProfile.GSI2PK.remove(), MemberProfile.GSI2SK.remove()])
-                try:
-                    tx.commit()
-                except TransactionCancelled:
-                    continue
-                report.processed += 1
-                report.points += known.available
-                break
+            if isinstance(item, MemberProfile):
+                self._settle(report, f"member {item.member_id}", lambda item=item: attempt(item))
         return report
 
     # -- birthday points ------------------------------------------------------------------------------
@@ -188,9 +194,7 @@ class PointsJobs:
             profile, lots = self._card(item.member_id)
             if profile is None:
                 continue
-            left = {x.lot.key: x.left for x in lot_rules.what_is_left(
-                [lot_rules.Lot(x.SK, int(x.points), datetime.fromisoformat(x.earned_at), None) for x in lots],
-                int(profile.lots_consumed))}.get(item.SK, 0)
+            left = _left_in(lots, int(profile.lots_consumed), item.SK)
             if left <= 0:
                 continue
             tx = Transaction()
