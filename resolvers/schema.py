@@ -8,6 +8,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -63,17 +64,19 @@ class MaskUnexpectedErrors(SchemaExtension):
 
 def build_schema(*, dev: bool = False, max_depth: int = 10, max_aliases: int = 15,
                  max_tokens: int = 2000) -> strawberry.Schema:
-    # Factories: strawberry builds fresh extension instances per request; the caches are shared.
+    # Limit rules are built once: the validation cache is keyed by the rule classes, and building
+    # them per request (as the limiter extensions do) would make every request a cache miss.
+    rules = [*QueryDepthLimiter(max_depth=max_depth).validation_rules,
+             *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules]
+    if not dev:
+        rules += DisableIntrospection().validation_rules
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ParserCache(maxsize=256),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),
         MaskUnexpectedErrors,
     ]
-    if not dev:
-        extensions.insert(2, DisableIntrospection)
     Query = merge_types("Query", QUERY_TYPES)
     Mutation = merge_types("Mutation", MUTATION_TYPES)
     return strawberry.Schema(
