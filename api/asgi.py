@@ -4,7 +4,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from api.http import Api, Request, Response, error_response
+from api.http import Api
+from api.messages import Request, Response, error_response
 
 
 class AsgiApp:

@@ -4,47 +4,17 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
 from api.auth import Unauthenticated
+from api.messages import JSON, Request, Response, error_response, json_response
+from api.webhooks import ShopifyWebhooks
 from api.runtime import Services
 from domain.access import ANONYMOUS, Principal
 from resolvers.context import Context
 
 log = logging.getLogger("kizuna.http")
-
-JSON = "application/json"
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-    stage: str | None = None
-    aws_request_id: str | None = None
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=lambda: {"content-type": JSON})
-
-
-def json_response(status: int, payload: Any, correlation_id: str | None = None) -> Response:
-    headers = {"content-type": JSON}
-    if correlation_id:
-        headers["x-correlation-id"] = correlation_id
-    return Response(status, json.dumps(payload, separators=(",", ":")).encode(), headers)
-
-
-def error_response(status: int, code: str, message: str, correlation_id: str | None = None) -> Response:
-    return json_response(status, {"errors": [{"message": message, "extensions": {"code": code}}]},
-                         correlation_id)
 
 
 class Api:
@@ -58,7 +28,9 @@ class Api:
             "/graphql": self.graphql,
             "/health": lambda req, cid: json_response(200, {"ok": True}, cid),
         }
-        self.prefix_routes: dict[str, Callable[[Request, str], Response]] = {}
+        self.prefix_routes: dict[str, Callable[[Request, str], Response]] = {
+            "/webhooks/": ShopifyWebhooks(self.settings.webhook_secrets, self.services.programs, lambda: self.clock()),
+        }
 
     def handle(self, req: Request) -> Response:
         cid = req.headers.get("x-correlation-id") or req.aws_request_id or uuid.uuid4().hex

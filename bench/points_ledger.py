@@ -16,7 +16,8 @@ from decimal import Decimal
 import boto3
 
 from api.dev_idp import DevIdentityProvider
-from api.http import Api, Request
+from api.http import Api
+from api.messages import Request
 from api.runtime import build_services
 from api.settings import Settings
 from domain import members as member_rules

@@ -15,6 +15,7 @@ from infra.points.adjustments import ActionCredits, Adjustments
 from infra.points.orders import OrderBook
 from infra.points.program_store import ProgramStore
 from infra.points.rewards import RewardDesk
+from infra.points.welcome import Welcome
 
 
 @dataclass
@@ -58,6 +59,10 @@ class Context:
     @property
     def action_credits(self) -> ActionCredits:
         return self.memo(("repo", "actions"), lambda: ActionCredits(self.require_tenant(), self.programs, self.orders))
+
+    @property
+    def welcome(self) -> Welcome:
+        return Welcome(self.require_tenant(), self.programs, self.orders, self.action_credits)
 
     @property
     def actor(self) -> str:

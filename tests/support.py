@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from api.http import Api, Request
+from api.http import Api
+from api.messages import Request
 
 
 def new_tenant() -> str:

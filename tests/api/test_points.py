@@ -341,3 +341,21 @@ def test_birthday_points_arrive_once_a_year_on_the_day(client, idp, admin, servi
     assert jobs(services, tenant).birthdays(datetime(2028, 2, 28, tzinfo=timezone.utc)).processed == 0
     jobs(services, tenant).birthdays(datetime(2028, 3, 15, tzinfo=timezone.utc))
     assert points(me)["available"] == 400
+
+
+def test_joining_earns_signup_and_referral_points_and_completing_the_profile_earns_once(client, idp, admin,
+                                                                                         fresh_program):
+    rule = """mutation($input: ActionRuleInput!) { actionRuleSet(input: $input) { userErrors { code } } }"""
+    for action, pts in (("signup", 100), ("referral", 300), ("profile_completed", 50)):
+        assert admin.ok(rule, {"input": {"action": action, "points": pts}})["actionRuleSet"]["userErrors"] == []
+    referrer_id = f"m-{uuid.uuid4().hex[:8]}"
+    referrer = client.as_(idp.member_token(referrer_id))
+    code = enroll(referrer)["referralCode"]
+    assert points(referrer)["available"] == 100
+    friend = client.as_(idp.member_token(f"m-{uuid.uuid4().hex[:8]}"))
+    joined = enroll(friend, referralCode=code)
+    assert joined["points"]["available"] == 100  # the payload already shows the signup points
+    assert points(referrer)["available"] == 400
+    update = """mutation($b: Date!) { memberUpdateProfile(input: {birthday: $b}) { member { points { available } } } }"""
+    assert friend.ok(update, {"b": "1991-07-07"})["memberUpdateProfile"]["member"]["points"]["available"] == 150
+    assert friend.ok(update, {"b": "1991-07-08"})["memberUpdateProfile"]["member"]["points"]["available"] == 150

@@ -38,8 +38,13 @@ def member_enroll(info: Info, input: MemberEnrollInput) -> MemberEnrollPayload:
     ), now.date())
     member_id = ctx.principal.member_id
     code = enrollment.referred_by_code
-    collect(rules.check_referrer(code, code and ctx.members.referral_code_owner(code), member_id))
+    referrer = code and ctx.members.referral_code_owner(code)
+    collect(rules.check_referrer(code, referrer, member_id))
     member = ctx.members.enroll(member_id, enrollment, now.isoformat(), int(now.timestamp()))
+    # Orders placed with this email before joining, then the signup, referral and profile rules.
+    ctx.welcome.enrolled(member, referrer or None, now)
+    ctx.forget_member(member_id)
+    member = ctx.members.get(member_id) or member
     return MemberEnrollPayload(member=Member.of(member))
 
 

@@ -34,6 +34,8 @@ def member_update_profile(info: Info, input: MemberUpdateProfileInput) -> Member
         name=input.name, email=input.email, birthday=input.birthday,
         marketing_consent=input.marketing_consent), now.date())
     member = ctx.members.update_profile(ctx.principal.member_id, change, now.isoformat())
+    ctx.welcome.profile_changed(member, now)
+    member = ctx.members.get(member.id) or member
     return MemberUpdateProfilePayload(member=Member.of(member))
 
 

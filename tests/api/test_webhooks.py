@@ -1,0 +1,441 @@
+"""Shopify-shaped webhooks: signed, deduplicated, and crediting an order once with orderRecord alongside."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from api.asgi import AsgiApp
+from api.http import Api
+from domain.errors import ErrorCode, UserErrors
+from domain.points import shopify
+from infra import keys
+from infra.items import TableItem
+from infra.points.items import OrderRecord, WebhookReceipt
+from tests.api.points_support import HISTORY, ME_POINTS, ORDER, assert_books_balance, jobs
+from tests.conftest import enroll
+from tests.support import GraphQLClient, Result
+
+SECRET = "test-webhook-secret"  # tenants["a"]'s secret in tests/conftest.py
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "shopify"
+EASTERN = timezone(timedelta(hours=-4))
+ORDER_POINTS = 117  # orders_paid.json: 117.00 USD of goods after the 10% discount, 1 point per dollar
+
+
+def load(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def fresh_id() -> int:
+    """A Shopify-sized id above 2**53, where a float would lose digits; unique per test."""
+    return 2 ** 53 + uuid.uuid4().int % 10 ** 15
+
+
+def stamp(at: datetime) -> str:
+    return at.astimezone(EASTERN).isoformat()
+
+
+def shopify_order(name: str = "orders_paid.json", *, email: str, order_id: int | None = None,
+                  ordered_at: datetime | None = None) -> dict[str, Any]:
+    """A fixture made this test's own: a new order id, the test's customer, a recent order date."""
+    order = load(name)
+    order_id = order_id or fresh_id()
+    order["id"] = order_id
+    order["admin_graphql_api_id"] = f"gid://shopify/Order/{order_id}"
+    if order.get("customer"):
+        order["customer"]["email"] = email
+        order["customer"]["id"] = fresh_id()
+    order["email"] = order["contact_email"] = email
+    order["created_at"] = order["processed_at"] = stamp(ordered_at or datetime.now(timezone.utc))
+    for f in order.get("fulfillments", []):
+        f["order_id"] = order_id
+    return order
+
+
+def order_record_input(order: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The same order as the order system would send it to the orderRecord mutation."""
+    return {"orderId": str(order["id"]), "currency": order["currency"], "orderedAt": order["processed_at"],
+            "lines": [{"id": str(x["id"]), "quantity": x["quantity"], "price": x["price"], "sku": x["sku"],
+                       "productId": str(x["product_id"]), "category": x["product_type"] or None}
+                      for x in order["line_items"]],
+            "subtotal": order["subtotal_price"], "total": order["total_price"], **extra}
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def webhook_headers(topic: str, body: bytes, webhook_id: str | None = None) -> dict[str, str]:
+    return {"content-type": "application/json", "x-shopify-topic": topic, "x-shopify-hmac-sha256": sign(body),
+            "x-shopify-webhook-id": webhook_id or str(uuid.uuid4()),
+            "x-shopify-shop-domain": "kizuna-goods.myshopify.com", "x-shopify-api-version": "2026-01"}
+
+
+class Shop:
+    """Sends webhooks the way Shopify does, through Api.handle."""
+
+    def __init__(self, client: GraphQLClient, tenant: str):
+        self.client = client
+        self.tenant = tenant
+
+    def send(self, topic: str, payload: dict[str, Any] | bytes, *, webhook_id: str | None = None,
+             headers: dict[str, str] | None = None, drop: tuple[str, ...] = (), tenant: str | None = None) -> Result:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        h = webhook_headers(topic, body, webhook_id) | (headers or {})
+        for name in drop:
+            h.pop(name)
+        return self.client.raw(body, headers=h, path=f"/webhooks/shopify/{tenant or self.tenant}")
+
+
+@pytest.fixture
+def shop(client: GraphQLClient, tenant: str) -> Shop:
+    return Shop(client, tenant)
+
+
+@pytest.fixture
+def service(client, idp):
+    return client.as_(idp.service_token())
+
+
+@pytest.fixture
+def email() -> str:
+    return f"kizuna.{uuid.uuid4().hex[:10]}@example.com"
+
+
+@pytest.fixture
+def shopper(member: GraphQLClient, email: str) -> GraphQLClient:
+    """An enrolled member whose Shopify customer email is `email`."""
+    enroll(member, email=email)
+    return member
+
+
+def points(member: GraphQLClient) -> dict[str, int]:
+    p = member.ok(ME_POINTS)["me"]["points"]
+    return {k: p[k] for k in ("available", "pending", "lifetime", "debt")}
+
+
+def history(member: GraphQLClient) -> list[tuple[str, int, str, str | None]]:
+    edges = member.ok(HISTORY, {"first": 50})["me"]["pointsHistory"]["edges"]
+    return [(e["node"]["type"], e["node"]["points"], e["node"]["status"], e["node"]["orderId"]) for e in edges]
+
+
+def record_of(tenant: str, member_id: str, order_id: int) -> OrderRecord:
+    return OrderRecord.get(keys.member_pk(tenant, member_id), keys.order_sk(str(order_id)), consistent_read=True)
+
+
+def receipt_exists(tenant: str, webhook_id: str) -> bool:
+    try:
+        WebhookReceipt.get(keys.webhook_pk(tenant, webhook_id), "RECEIPT", consistent_read=True)
+    except WebhookReceipt.DoesNotExist:
+        return False
+    return True
+
+
+NOTHING = {"available": 0, "pending": 0, "lifetime": 0, "debt": 0}
+
+
+# -- the payload on its own ---------------------------------------------------------------------------
+def test_ids_stay_exact_strings_and_emails_fall_back_for_guests():
+    big = 2 ** 63 - 25
+    body = json.dumps(shopify_order(email="X@Example.COM", order_id=big)).encode()
+    event = shopify.parse(shopify.Topic.ORDERS_PAID, shopify.load_body(body))
+    assert isinstance(event, shopify.OrderEvent)
+    assert event.order.id == str(big) and event.order.email == "x@example.com"
+    assert event.order.subtotal == Decimal("117.00") and event.order.total == Decimal("133.86")
+    assert [x.category for x in event.order.lines] == ["apparel", "skincare"]
+    guest = load("orders_paid_guest.json")
+    event = shopify.parse(shopify.Topic.ORDERS_PAID, guest)
+    assert event.order.customer_id is None and event.order.email == "ren.guest@example.com"
+    assert event.order.lines[0].category is None  # an empty product_type is no category
+    del guest["email"]
+    assert shopify.parse(shopify.Topic.ORDERS_PAID, guest).order.email == "ren.guest@example.com"  # contact_email
+
+
+def test_a_refund_without_a_subtotal_uses_the_line_price_times_the_quantity():
+    refund = load("refunds_create.json")
+    assert shopify.parse(shopify.Topic.REFUNDS_CREATE, refund).lines[0].amount == Decimal("34.2")
+    del refund["refund_line_items"][0]["subtotal"]
+    assert shopify.parse(shopify.Topic.REFUNDS_CREATE, refund).lines[0].amount == Decimal("38.00")
+
+
+def test_missing_and_wrongly_typed_fields_are_user_errors_naming_each_field():
+    order = load("orders_paid.json")
+    del order["total_price"]
+    order["line_items"][0]["quantity"] = "two"
+    order["line_items"][1]["price"] = {"amount": "54.00"}
+    order["customer"] = "aiko"
+    order["processed_at"] = "2026-03-14 10:21"  # no zone
+    with pytest.raises(UserErrors) as raised:
+        shopify.parse(shopify.Topic.ORDERS_PAID, order)
+    assert {(e.field, e.code) for e in raised.value.errors} == {
+        ("total_price", ErrorCode.REQUIRED), ("line_items.0.quantity", ErrorCode.INVALID),
+        ("line_items.1.price", ErrorCode.INVALID), ("customer", ErrorCode.INVALID),
+        ("processed_at", ErrorCode.INVALID)}
+    for topic, payload in ((shopify.Topic.REFUNDS_CREATE, {"id": 1, "refund_line_items": 3}),
+                           (shopify.Topic.FULFILLMENTS_UPDATE, {"order_id": [1]}),
+                           (shopify.Topic.ORDERS_FULFILLED, {"financial_status": 7})):
+        with pytest.raises(UserErrors):
+            shopify.parse(topic, payload)
+
+
+def test_fulfilled_orders_are_delivered_at_their_latest_fulfillment():
+    order = load("orders_fulfilled.json")
+    first = order["fulfillments"][0]
+    order["fulfillments"].append(first | {"id": 4953712214173, "created_at": "2026-03-18T08:00:00-04:00",
+                                          "updated_at": "2026-03-18T08:00:00-04:00"})
+    event = shopify.parse(shopify.Topic.ORDERS_FULFILLED, order)
+    assert event.order.delivered_at == datetime(2026, 3, 18, 12, tzinfo=timezone.utc)
+    order["fulfillments"] = []
+    event = shopify.parse(shopify.Topic.ORDERS_FULFILLED, order)
+    assert event.order.delivered_at == datetime(2026, 3, 16, 13, 2, 14, tzinfo=timezone.utc)  # the order's updated_at
+
+
+# -- through the API, against DynamoDB Local -----------------------------------------------------------
+def test_a_signed_orders_paid_credits_pending_points_as_order_record_would(shop, shopper, member_id, email, service,
+                                                                          tenant):
+    order = shopify_order(email=email.upper())
+    r = shop.send("orders/paid", order)
+    assert (r.status, r.body) == (200, {"outcome": "CREDITED", "orderId": str(order["id"]), "memberId": member_id,
+                                        "points": ORDER_POINTS})
+    assert points(shopper) == {"available": 0, "pending": ORDER_POINTS, "lifetime": ORDER_POINTS, "debt": 0}
+    assert history(shopper) == [("EARN", ORDER_POINTS, "PENDING", str(order["id"]))]  # the 64-bit id, exact
+    # The mutation with the same order finds it credited; a twin order through the mutation earns the same.
+    same = service.ok(ORDER, {"input": order_record_input(order, memberId=member_id)})["orderRecord"]
+    assert same["outcome"] == "DUPLICATE"
+    twin = service.ok(ORDER, {"input": order_record_input(order, orderId=str(fresh_id()), email=email)})["orderRecord"]
+    assert twin["outcome"] == "CREDITED" and twin["points"] == ORDER_POINTS
+    assert_books_balance(tenant, member_id)
+
+
+def test_bad_webhooks_get_typed_errors_and_write_nothing(shop, shopper, member_id, email, tenant):
+    def order(name: str = "orders_paid.json", **changes: Any) -> dict[str, Any]:
+        return shopify_order(name, email=email) | changes
+
+    forged = json.dumps(order()).encode()
+    negative, absurd = order(total_price="-133.86"), order(subtotal_price="9999999999.00", total_price="9999999999.99")
+    wrong_types = order()
+    wrong_types["line_items"][0]["quantity"] = "2"
+    missing = order()
+    del missing["line_items"]
+    cases: list[tuple[Result, int, str, str | None]] = [
+        (shop.send("orders/paid", forged, headers={"x-shopify-hmac-sha256": sign(forged, "not-the-secret")}),
+         401, "UNAUTHENTICATED", None),
+        (shop.send("orders/paid", order(), drop=("x-shopify-hmac-sha256",)), 401, "UNAUTHENTICATED", None),
+        (shop.send("orders/paid", order(), headers={"x-shopify-hmac-sha256": sign(forged)}), 401,
+         "UNAUTHENTICATED", None),  # a real signature, of another body
+        (shop.send("orders/paid", order(), tenant=f"t-{uuid.uuid4().hex[:12]}"), 404, "NOT_FOUND", None),
+        (shop.send("orders/paid", b'{"id": 5690148716701, "line_items": ['), 400, "INVALID", None),
+        (shop.send("orders/paid", b'[1, 2, 3]'), 400, "INVALID", None),
+        (shop.send("orders/paid", order(), drop=("x-shopify-topic",)), 400, "REQUIRED", "X-Shopify-Topic"),
+        (shop.send("orders/paid", negative), 400, "OUT_OF_RANGE", "total_price"),
+        (shop.send("orders/paid", absurd), 400, "OUT_OF_RANGE", "total_price"),
+        (shop.send("orders/paid", order(total_price="1,337.00")), 400, "INVALID", "total_price"),
+        (shop.send("orders/paid", shopify_order("orders_paid_unknown_currency.json", email=email)), 400,
+         "UNKNOWN_CURRENCY", "currency"),
+        (shop.send("orders/paid", wrong_types), 400, "INVALID", "line_items.0.quantity"),
+        (shop.send("orders/paid", missing), 400, "REQUIRED", "line_items"),
+    ]
+    for result, status, code, field in cases:
+        assert result.status == status, result.body
+        errors = [(e["extensions"]["code"], e["extensions"].get("field")) for e in result.body["errors"]]
+        assert (code, field) in errors, errors
+    assert points(shopper) == NOTHING
+    assert history(shopper) == []
+    for payload in (negative, absurd, wrong_types):
+        assert not list(TableItem.query(keys.order_pk(tenant, str(payload["id"]))))
+
+
+def test_a_refused_webhook_keeps_no_receipt_so_its_retry_is_processed(shop, shopper, email, tenant):
+    order = shopify_order(email=email)
+    webhook_id = str(uuid.uuid4())
+    bad = shop.send("orders/paid", order | {"total_price": "-1"}, webhook_id=webhook_id)
+    assert bad.status == 400 and not receipt_exists(tenant, webhook_id)
+    good = shop.send("orders/paid", order, webhook_id=webhook_id)
+    assert good.body["outcome"] == "CREDITED"
+
+
+def test_the_same_webhook_twice_is_a_duplicate_and_never_credits_twice(shop, shopper, email, tenant, clock):
+    clock.set(datetime(2026, 3, 14, 15, tzinfo=timezone.utc))
+    order = shopify_order(email=email)
+    webhook_id = str(uuid.uuid4())
+    assert shop.send("orders/paid", order, webhook_id=webhook_id).body["outcome"] == "CREDITED"
+    again = shop.send("orders/paid", order, webhook_id=webhook_id)
+    assert (again.status, again.body) == (200, {"outcome": "DUPLICATE"})
+    receipt = WebhookReceipt.get(keys.webhook_pk(tenant, webhook_id), "RECEIPT")
+    assert (receipt.topic, receipt.expires_at) == ("orders/paid", datetime(2026, 3, 21, 15, tzinfo=timezone.utc)
+                                                   .timestamp())
+    # Another delivery id for the same order (a resend from the Shopify admin): the order's own key holds.
+    other = shop.send("orders/paid", order)
+    assert (other.body["outcome"], other.body["points"]) == ("DUPLICATE", 0)
+    assert points(shopper)["pending"] == ORDER_POINTS
+
+
+def test_refunds_create_reverses_the_refunded_line_in_proportion(shop, shopper, member_id, email, tenant):
+    order = shopify_order(email=email)
+    shop.send("orders/paid", order)
+    refund = load("refunds_create.json") | {"order_id": order["id"]}
+    r = shop.send("refunds/create", refund)
+    # The tee line earned 68 points on 68.40 paid; one tee refunded at 34.20 takes back half of them.
+    assert (r.status, r.body) == (200, {"outcome": "REVERSED", "orderId": str(order["id"]), "memberId": member_id,
+                                        "points": 34, "refundId": str(refund["id"])})
+    again = shop.send("refunds/create", refund)  # a new delivery of the same refund
+    assert (again.body["outcome"], again.body["points"]) == ("DUPLICATE", 0)
+    assert points(shopper) == {"available": 0, "pending": ORDER_POINTS - 34, "lifetime": ORDER_POINTS, "debt": 0}
+    assert sorted(history(shopper)) == [("EARN", ORDER_POINTS, "PENDING", str(order["id"])),
+                                        ("REVERSAL", -34, "POSTED", str(order["id"]))]
+    assert_books_balance(tenant, member_id)
+
+
+def test_a_refund_listed_on_a_late_orders_paid_is_applied_once(shop, shopper, email):
+    order = shopify_order(email=email)
+    refund = load("refunds_create.json") | {"order_id": order["id"]}
+    early = shop.send("refunds/create", refund)  # before the order is known: nothing to reverse yet
+    assert (early.status, early.body["outcome"]) == (200, "IGNORED")
+    late = shop.send("orders/paid", order | {"financial_status": "partially_refunded", "refunds": [refund]})
+    assert (late.body["outcome"], late.body["points"], late.body["pointsReversed"]) == ("CREDITED", ORDER_POINTS, 34)
+    assert shop.send("refunds/create", refund).body["outcome"] == "DUPLICATE"
+    assert points(shopper)["pending"] == ORDER_POINTS - 34
+
+
+def test_orders_fulfilled_starts_the_return_window_at_the_fulfillment(shop, shopper, member_id, email, tenant,
+                                                                     services):
+    ordered = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=2)
+    order = shopify_order(email=email, ordered_at=ordered)
+    shop.send("orders/paid", order)
+    assert record_of(tenant, member_id, order["id"]).release_at == (ordered + timedelta(days=30)).isoformat()
+    fulfilled = shopify_order("orders_fulfilled.json", email=email, order_id=order["id"], ordered_at=ordered)
+    shipped = ordered + timedelta(days=10)
+    fulfilled["fulfillments"][0]["created_at"] = fulfilled["fulfillments"][0]["updated_at"] = stamp(shipped)
+    r = shop.send("orders/fulfilled", fulfilled)
+    assert (r.status, r.body["outcome"], r.body["points"]) == (200, "DELIVERY_RECORDED", 0)
+    assert record_of(tenant, member_id, order["id"]).release_at == (shipped + timedelta(days=30)).isoformat()
+    jobs(services, tenant).release_due(ordered + timedelta(days=31))  # the old window's end releases nothing
+    assert points(shopper)["pending"] == ORDER_POINTS
+    jobs(services, tenant).release_due(shipped + timedelta(days=30, seconds=1))
+    assert points(shopper) == {"available": ORDER_POINTS, "pending": 0, "lifetime": ORDER_POINTS, "debt": 0}
+
+
+def test_a_delivered_fulfillment_moves_the_window_and_one_in_transit_changes_nothing(shop, shopper, member_id,
+                                                                                    email, tenant):
+    ordered = datetime.now(timezone.utc).replace(microsecond=0)
+    order = shopify_order(email=email, ordered_at=ordered)
+    shop.send("orders/paid", order)
+    fulfillment = load("fulfillment_delivered.json") | {"order_id": order["id"]}
+    in_transit = shop.send("fulfillments/update", fulfillment | {"shipment_status": "in_transit"})
+    assert (in_transit.status, in_transit.body["outcome"]) == (200, "IGNORED")
+    delivered = ordered + timedelta(days=5)
+    r = shop.send("fulfillments/update", fulfillment | {"updated_at": stamp(delivered)})
+    assert (r.status, r.body["outcome"], r.body["memberId"]) == (200, "DELIVERY_RECORDED", member_id)
+    assert record_of(tenant, member_id, order["id"]).release_at == (delivered + timedelta(days=30)).isoformat()
+    assert shop.send("fulfillments/update", fulfillment | {"updated_at": stamp(delivered + timedelta(days=1))}
+                     ).body["outcome"] == "DUPLICATE"  # the window moves once
+    unknown = shop.send("fulfillments/create", fulfillment | {"order_id": fresh_id()})
+    assert (unknown.status, unknown.body["outcome"]) == (200, "IGNORED")
+
+
+def test_a_guest_order_waits_for_its_email_to_enroll(shop, member, member_id):
+    email = f"Ren.Guest+{uuid.uuid4().hex[:8]}@Example.com"
+    order = load("orders_paid_guest.json") | {"id": fresh_id(), "email": email, "contact_email": email,
+                                              "processed_at": stamp(datetime.now(timezone.utc))}
+    assert "customer" not in order
+    r = shop.send("orders/paid", order)
+    assert (r.status, r.body["outcome"], r.body["memberId"]) == (200, "HELD_FOR_ENROLLMENT", None)
+    enroll(member, email=email.lower())
+    assert points(member) == {"available": 0, "pending": 24, "lifetime": 24, "debt": 0}
+    assert history(member) == [("EARN", 24, "PENDING", str(order["id"]))]
+
+
+def test_unpaid_orders_and_unknown_topics_are_acknowledged_and_ignored(shop, shopper, email, tenant):
+    order = shopify_order(email=email) | {"financial_status": "pending"}
+    r = shop.send("orders/paid", order)
+    assert (r.status, r.body["outcome"]) == (200, "IGNORED") and "financial_status" in r.body["reason"]
+    r = shop.send("customers/update", {"id": 7420012290205, "email": email})
+    assert (r.status, r.body["outcome"]) == (200, "IGNORED")
+    assert points(shopper) == NOTHING
+    assert not list(TableItem.query(keys.order_pk(tenant, str(order["id"]))))
+
+
+# -- the promise: one credit per order, however it is delivered -----------------------------------------
+@pytest.fixture
+def live_server(services) -> Iterator[str]:
+    """The ASGI app under a real uvicorn on a free local port, in a background thread."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(AsgiApp(Api(services)), log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+    sock.close()
+
+
+@pytest.mark.slow
+def test_one_order_delivered_20_times_at_once_by_mutation_and_webhook_is_credited_once(
+        live_server, shopper, member_id, email, tenant, idp):
+    senders = 20
+    rounds = 3
+    token = idp.service_token()
+    for _ in range(rounds):
+        order = shopify_order(email=email)
+        body = json.dumps(order).encode()
+        mutation = json.dumps({"query": ORDER, "variables": {"input": order_record_input(order, memberId=member_id)}})
+        barrier = threading.Barrier(senders)
+        outcomes: list[str] = []
+        failures: list[BaseException] = []
+        lock = threading.Lock()
+
+        def send(i: int) -> None:
+            try:
+                with httpx.Client(base_url=live_server, timeout=30) as http:
+                    barrier.wait(timeout=30)
+                    if i % 2:
+                        r = http.post("/graphql", content=mutation, headers={
+                            "content-type": "application/json", "authorization": f"Bearer {token}"})
+                        assert r.status_code == 200, r.text
+                        payload = r.json()["data"]["orderRecord"]
+                        assert payload["userErrors"] == [], payload
+                        outcome = payload["outcome"]
+                    else:
+                        r = http.post(f"/webhooks/shopify/{tenant}", content=body,
+                                      headers=webhook_headers("orders/paid", body))
+                        assert r.status_code == 200, r.text
+                        outcome = r.json()["outcome"]
+                with lock:
+                    outcomes.append(outcome)
+            except BaseException as e:  # reported by the main thread
+                with lock:
+                    failures.append(e)
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(senders)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not failures, failures
+        assert Counter(outcomes) == {"CREDITED": 1, "DUPLICATE": senders - 1}, outcomes
+        earned = [h for h in history(shopper) if h[0] == "EARN" and h[3] == str(order["id"])]
+        assert earned == [("EARN", ORDER_POINTS, "PENDING", str(order["id"]))]
+    assert points(shopper) == {"available": 0, "pending": rounds * ORDER_POINTS, "lifetime": rounds * ORDER_POINTS,
+                               "debt": 0}
+    assert_books_balance(tenant, member_id)
