@@ -13,6 +13,11 @@ MAX_FACTOR = Decimal(100)
 MAX_ACTION_POINTS = 1_000_000
 
 
+def same_category(a: str | None, b: str | None) -> bool:
+    """Categories match whatever their case or spacing ("Skincare" from a shop is "skincare" here)."""
+    return a is not None and b is not None and a.strip().casefold() == b.strip().casefold()
+
+
 class Rounding(Enum):
     DOWN = "DOWN"
     HALF_UP = "HALF_UP"
@@ -61,7 +66,8 @@ class Multiplier:
     sku: str | None = None
 
     def matches(self, sku: str | None, category: str | None) -> bool:
-        return (self.sku is not None and self.sku == sku) or (self.category is not None and self.category == category)
+        return (self.sku is not None and self.sku == sku) or (
+            self.category is not None and same_category(self.category, category))
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,8 @@ class Campaign:
     categories: tuple[str, ...] = ()
 
     def applies(self, at: datetime, category: str | None) -> bool:
-        return self.starts_at <= at < self.ends_at and (not self.categories or category in self.categories)
+        return self.starts_at <= at < self.ends_at and (
+            not self.categories or any(same_category(c, category) for c in self.categories))
 
 
 @dataclass(frozen=True)
@@ -123,7 +130,8 @@ class Program:
         raise UserError(ErrorCode.NOT_FOUND, f"No earn rule for action {name!r}.", "action")
 
     def window_days_for(self, category: str | None) -> int:
-        return dict(self.category_return_window_days).get(category or "", self.return_window_days)
+        return next((days for c, days in self.category_return_window_days if same_category(c, category)),
+                    self.return_window_days)
 
     def tier_factor(self, tier: str | None) -> Decimal:
         return dict(self.tier_multipliers).get(tier or "", Decimal(1))

@@ -177,3 +177,10 @@ def test_program_survives_a_storage_round_trip():
         category_return_window_days=(("furniture", 90),), expiry_mode=p.ExpiryMode.AFTER_INACTIVITY,
         tier_multipliers=(("gold", Decimal("1.5")),))
     assert p.from_dict(p.to_dict(program)) == program
+
+
+def test_categories_match_whatever_their_case():
+    program = p.Program(earn_rates=PROGRAM.earn_rates, multipliers=(p.Multiplier(Decimal(2), category="skincare"),),
+                        category_return_window_days=(("Furniture", 90),))
+    assert o.earn(order(line("a", "1000", category="Skincare "), subtotal="1000"), program).points == 20
+    assert program.window_days_for("furniture") == 90
