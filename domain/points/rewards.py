@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,7 @@ from typing import Any
 
 from domain.errors import ErrorCode, UserError, collect
 
+_REWARD_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
 COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 MAX_COST = 10_000_000
 
@@ -54,6 +56,8 @@ class Reward:
 
 def validate_reward(r: Reward) -> Reward:
     problems: list[UserError | None] = []
+    if not _REWARD_ID.match(r.id):
+        problems.append(UserError(ErrorCode.INVALID, "Reward ids are lower-case slugs of up to 48 characters.", "id"))
     if not r.name.strip() or len(r.name) > 120:
         problems.append(UserError(ErrorCode.INVALID, "A reward has a name of 1-120 characters.", "name"))
     if not 1 <= r.points_cost <= MAX_COST:

@@ -1,21 +1,17 @@
 """rewardSave (admin): create or change a reward in the catalog."""
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 
 import strawberry
 
-from domain.errors import ErrorCode, UserError
 from domain.points import rewards as rules
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
 from resolvers.permissions import IsAdmin
 from resolvers.points.inputs import aware
 from resolvers.points.types import Reward, RewardKind
-
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
 
 
 @strawberry.input
@@ -45,8 +41,6 @@ class RewardSavePayload:
 @payload_errors(RewardSavePayload)
 def reward_save(info: Info, input: RewardInput) -> RewardSavePayload:
     ctx = info.context
-    if not _ID.match(str(input.id)):
-        raise UserError(ErrorCode.INVALID, "Reward ids are lower-case slugs of up to 48 characters.", "id")
     reward = rules.validate_reward(rules.Reward(
         id=str(input.id), name=input.name.strip(), kind=input.kind, points_cost=input.points_cost, value=input.value,
         currency=input.currency.upper() if input.currency else None, product_sku=input.product_sku,
