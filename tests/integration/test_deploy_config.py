@@ -1,0 +1,436 @@
+"""The AWS deployment (serverless.yml) keeps its promises, checked without AWS.
+
+Each check collects problems from a parsed serverless.yml; the tests assert the real file has none,
+and that a copy broken on purpose is caught, so no check can pass vacuously.
+The generated CloudFormation itself is linted by scripts/package-check (cfn-lint).
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import functools
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVERLESS_YML = ROOT / "serverless.yml"
+TABLE_JSON = ROOT / "infra" / "table.json"
+TABLE_RESOURCE = "KizunaTable"
+DEPS_LAYER = "DepsLambdaLayer"  # logical id osls gives the `deps` layer
+
+Config = dict[str, Any]
+FILE_REF = re.compile(r"^\$\{file\((?P<path>[^)]+)\):(?P<key>[A-Za-z0-9_]+)\}$")
+NOT_IAM_ACTIONS = re.compile(r"^dynamodb:Transact", re.IGNORECASE)  # authorised by the item actions instead
+TABLE_ACTIONS = {
+    "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
+    "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable",
+}
+
+
+def load_config() -> Config:
+    return yaml.safe_load(SERVERLESS_YML.read_text())
+
+
+def table_spec() -> dict[str, Any]:
+    return json.loads(TABLE_JSON.read_text())
+
+
+def table_resource(config: Config) -> dict[str, Any]:
+    return config.get("resources", {}).get("Resources", {}).get(TABLE_RESOURCE, {})
+
+
+def resolve_file_ref(value: Any) -> Any:
+    """`${file(./infra/table.json):Key}` -> that key of the file; anything else unchanged."""
+    if not isinstance(value, str) or not (m := FILE_REF.match(value)):
+        return value
+    data = json.loads((ROOT / m["path"]).read_text())
+    if m["key"] not in data:
+        raise KeyError(f"{m['path']} has no {m['key']}")
+    return data[m["key"]]
+
+
+# --- checks -------------------------------------------------------------------------------------
+
+def table_problems(config: Config) -> list[str]:
+    """The table is the one in infra/table.json (referenced or equal), protected from loss."""
+    problems = []
+    resource = table_resource(config)
+    if resource.get("Type") != "AWS::DynamoDB::Table":
+        return [f"resources.Resources.{TABLE_RESOURCE} is not an AWS::DynamoDB::Table"]
+    props = resource.get("Properties", {})
+    for key, expected in table_spec().items():
+        raw = props.get(key)
+        if raw is None:
+            problems.append(f"{key} from infra/table.json is missing from the table resource")
+            continue
+        if isinstance(raw, str) and (m := FILE_REF.match(raw)):
+            if (ROOT / m["path"]).resolve() != TABLE_JSON or m["key"] != key:
+                problems.append(f"{key} references {raw}, not infra/table.json:{key}")
+                continue
+        try:
+            actual = resolve_file_ref(raw)
+        except (OSError, KeyError) as e:
+            problems.append(f"{key}: {e}")
+            continue
+        if actual != expected:
+            problems.append(f"{key} differs from infra/table.json")
+    resolved = {}
+    for k, v in props.items():
+        try:
+            resolved[k] = resolve_file_ref(v)
+        except (OSError, KeyError):
+            resolved[k] = None  # reported above
+    if resolved.get("BillingMode") != "PAY_PER_REQUEST":
+        problems.append("billing is not PAY_PER_REQUEST")
+    if (resolved.get("StreamSpecification") or {}).get("StreamViewType") != "NEW_IMAGE":
+        problems.append("stream is not NEW_IMAGE")
+    ttl = resolved.get("TimeToLiveSpecification") or {}
+    if ttl != {"AttributeName": "expiresAt", "Enabled": True}:
+        problems.append(f"TTL is not on expiresAt: {ttl}")
+    if (resolved.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled") is not True:
+        problems.append("point-in-time recovery is off")
+    if resolved.get("DeletionProtectionEnabled") is not True:
+        problems.append("deletion protection is off")
+    for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
+        if resource.get(policy) != "Retain":
+            problems.append(f"{policy} is not Retain")
+    return problems
+
+
+def arn_text(resource: Any) -> str:
+    """An IAM Resource entry as text: GetAtt/Join/Sub flattened to `${Logical.Attr}` form."""
+    if isinstance(resource, str):
+        return resource
+    if isinstance(resource, dict) and len(resource) == 1:
+        (fn, arg), = resource.items()
+        if fn == "Fn::GetAtt":
+            parts = arg.split(".", 1) if isinstance(arg, str) else arg
+            return "${%s.%s}" % tuple(parts)
+        if fn == "Fn::Join":
+            sep, parts = arg
+            return sep.join(arn_text(p) for p in parts)
+        if fn == "Fn::Sub" and isinstance(arg, str):
+            return arg
+        if fn == "Ref":
+            return "${%s}" % arg
+    return json.dumps(resource)
+
+
+def iam_statements(config: Config) -> list[dict[str, Any]]:
+    provider = config.get("provider", {})
+    statements = list(provider.get("iam", {}).get("role", {}).get("statements", []))
+    statements += provider.get("iamRoleStatements", [])  # the older spelling
+    for fn in (config.get("functions") or {}).values():
+        statements += fn.get("iamRoleStatements", []) or []
+    return statements
+
+
+def iam_problems(config: Config) -> list[str]:
+    """Only the item-level table actions, only on the table and its indexes."""
+    problems = []
+    provider = config.get("provider", {})
+    role = provider.get("iam", {}).get("role", {})
+    if not isinstance(role, dict):
+        problems.append("provider.iam.role is not the generated role")
+        role = {}
+    if role.get("managedPolicies") or provider.get("iamManagedPolicies"):
+        problems.append("managed policies grant more than the table")
+    allowed_arns = {f"${{{TABLE_RESOURCE}.Arn}}", f"${{{TABLE_RESOURCE}.Arn}}/index/*"}
+    granted: set[str] = set()
+    statements = iam_statements(config)
+    if not statements:
+        problems.append("no IAM statements: the function cannot reach the table")
+    for st in statements:
+        actions = st.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = st.get("Resource", [])
+        resources = [resources] if isinstance(resources, (str, dict)) else resources
+        if st.get("Effect") != "Allow":
+            continue
+        if "NotAction" in st or "NotResource" in st:
+            problems.append("NotAction/NotResource widen a statement")
+        for action in actions:
+            if NOT_IAM_ACTIONS.match(action):
+                problems.append(f"{action} is not an IAM action")
+            elif action.lower() == "dynamodb:scan":
+                problems.append("dynamodb:Scan is granted")
+            elif action not in TABLE_ACTIONS:
+                problems.append(f"{action} is not a table action this service needs")
+            granted.add(action)
+        for resource in resources:
+            if arn_text(resource) not in allowed_arns:
+                problems.append(f"resource {arn_text(resource)} is not the table or its indexes")
+    missing = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"} - granted
+    if missing:
+        problems.append(f"transactions and queries need {sorted(missing)}")
+    return problems
+
+
+def runtime_problems(config: Config) -> list[str]:
+    problems = []
+    provider = config.get("provider", {})
+    for name, fn in (config.get("functions") or {}).items():
+        runtime = fn.get("runtime", provider.get("runtime", ""))
+        m = re.fullmatch(r"python3\.(\d+)", str(runtime))
+        if not m or int(m[1]) < 12:
+            problems.append(f"{name}: runtime {runtime!r} is not python3.12 or newer")
+        arch = fn.get("architecture", provider.get("architecture"))
+        if arch != "arm64":
+            problems.append(f"{name}: architecture {arch!r} is not arm64")
+        layers = fn.get("layers", provider.get("layers", [])) or []
+        if {"Ref": DEPS_LAYER} not in layers:
+            problems.append(f"{name}: does not use the deps layer (its imports would fail)")
+    layer = (config.get("layers") or {}).get("deps", {})
+    if provider.get("runtime") not in layer.get("compatibleRuntimes", []):
+        problems.append("the deps layer is not built for the provider runtime")
+    if "arm64" not in layer.get("compatibleArchitectures", []):
+        problems.append("the deps layer is not built for arm64")
+    return problems
+
+
+def handler_problems(config: Config) -> list[str]:
+    """Every handler `path/module.attr` names a module file that defines `attr` at top level."""
+    problems = []
+    functions = config.get("functions") or {}
+    if not functions:
+        problems.append("no functions")
+    for name, fn in functions.items():
+        module_path, _, attr = str(fn.get("handler", "")).rpartition(".")
+        source = ROOT / f"{module_path}.py"
+        if not attr or not source.is_file():
+            problems.append(f"{name}: handler {fn.get('handler')!r} has no module file")
+            continue
+        defined = set()
+        for node in ast.parse(source.read_text()).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                defined.add(node.name)
+            elif isinstance(node, ast.Assign):
+                defined |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                defined.add(node.target.id)
+        if attr not in defined:
+            problems.append(f"{name}: {module_path}.py defines no {attr}")
+    return problems
+
+
+def http_problems(config: Config) -> list[str]:
+    events = (config.get("functions") or {}).get("graphql", {}).get("events", [])
+    routes = {(e["httpApi"]["method"].upper(), e["httpApi"]["path"]) for e in events if "httpApi" in e}
+    wanted = {("POST", "/graphql"), ("GET", "/graphql"), ("POST", "/webhooks/{proxy+}")}
+    problems = [f"missing route {m} {p}" for m, p in sorted(wanted - routes)]
+    problems += [f"unexpected route {m} {p}" for m, p in sorted(routes - wanted)]
+    if any(k != "httpApi" for e in events for k in e):
+        problems.append("the API is not (only) an HTTP API")
+    return problems
+
+
+def environment_problems(config: Config) -> list[str]:
+    problems = []
+    env = dict(config.get("provider", {}).get("environment") or {})
+    env.update((config.get("functions") or {}).get("graphql", {}).get("environment") or {})
+    if env.get("KIZUNA_TABLE") != {"Ref": TABLE_RESOURCE}:
+        problems.append("KIZUNA_TABLE is not the table's name")
+    if env.get("KIZUNA_ENV") != "production":
+        problems.append("KIZUNA_ENV is not production (dev turns on GraphiQL and introspection)")
+    for var in ("KIZUNA_ISSUERS", "KIZUNA_STAGE_TENANTS", "KIZUNA_DEFAULT_TENANT", "KIZUNA_WEBHOOK_SECRETS",
+                "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL"):
+        if var not in env:
+            problems.append(f"{var} is not set")
+    # Offline packaging: every ${param:x} has a default, and nothing is fetched from AWS.
+    text = yaml.safe_dump(config)
+    defaults = (config.get("params") or {}).get("default") or {}
+    for name in re.findall(r"\$\{param:([A-Za-z0-9_]+)\}", text):
+        if name not in defaults:
+            problems.append(f"param {name} has no default")
+    for source in re.findall(r"\$\{(ssm|cf|s3|aws):", text):
+        problems.append(f"${{{source}:...}} needs AWS to package")
+    return problems
+
+
+# --- the real file passes -----------------------------------------------------------------------
+
+CHECKS: dict[str, Callable[[Config], list[str]]] = {
+    "table": table_problems,
+    "iam": iam_problems,
+    "runtime": runtime_problems,
+    "handlers": handler_problems,
+    "http": http_problems,
+    "environment": environment_problems,
+}
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_serverless_yml_keeps_its_promises(check: str) -> None:
+    assert CHECKS[check](load_config()) == []
+
+
+def test_table_keys_are_referenced_from_table_json_not_repeated() -> None:
+    props = table_resource(load_config())["Properties"]
+    for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes"):
+        assert props[key] == f"${{file(./infra/table.json):{key}}}"
+
+
+# --- and each check catches what it is for ------------------------------------------------------
+
+def _set(path: str, value: Any) -> Callable[[Config], None]:
+    def mutate(config: Config) -> None:
+        *parents, last = path.split(".")
+        node = config
+        for p in parents:
+            node = node[int(p)] if isinstance(node, list) else node[p]
+        if value is DELETE:
+            del node[last]
+        else:
+            node[last] = value
+    return mutate
+
+
+DELETE = object()
+TABLE = f"resources.Resources.{TABLE_RESOURCE}"
+STATEMENT = "provider.iam.role.statements.0"
+SPEC = table_spec()
+other_gsis = copy.deepcopy(SPEC["GlobalSecondaryIndexes"])[:1]
+
+BROKEN: list[tuple[str, Callable[[Config], None]]] = [
+    ("table", _set(f"{TABLE}.Properties.KeySchema", [{"AttributeName": "id", "KeyType": "HASH"}])),
+    ("table", _set(f"{TABLE}.Properties.GlobalSecondaryIndexes", other_gsis)),
+    ("table", _set(f"{TABLE}.Properties.GlobalSecondaryIndexes", DELETE)),
+    ("table", _set(f"{TABLE}.Properties.AttributeDefinitions", "${file(./infra/other.json):AttributeDefinitions}")),
+    ("table", _set(f"{TABLE}.Properties.KeySchema", "${file(./infra/table.json):AttributeDefinitions}")),
+    ("table", _set(f"{TABLE}.Properties.StreamSpecification", {"StreamViewType": "NEW_AND_OLD_IMAGES"})),
+    ("table", _set(f"{TABLE}.Properties.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled", False)),
+    ("table", _set(f"{TABLE}.Properties.PointInTimeRecoverySpecification", DELETE)),
+    ("table", _set(f"{TABLE}.Properties.DeletionProtectionEnabled", False)),
+    ("table", _set(f"{TABLE}.DeletionPolicy", "Delete")),
+    ("table", _set(f"{TABLE}.UpdateReplacePolicy", DELETE)),
+    ("table", _set(f"{TABLE}.Properties.BillingMode", "PROVISIONED")),
+    ("table", _set(f"{TABLE}.Type", "AWS::DynamoDB::GlobalTable")),
+    ("iam", lambda c: c["provider"]["iam"]["role"]["statements"][0]["Action"].append("dynamodb:TransactWriteItems")),
+    ("iam", lambda c: c["provider"]["iam"]["role"]["statements"][0]["Action"].append("dynamodb:TransactGetItems")),
+    ("iam", lambda c: c["provider"]["iam"]["role"]["statements"][0]["Action"].append("dynamodb:Scan")),
+    ("iam", lambda c: c["provider"]["iam"]["role"]["statements"][0]["Action"].append("dynamodb:*")),
+    ("iam", _set(f"{STATEMENT}.Action", "dynamodb:GetItem")),
+    ("iam", _set(f"{STATEMENT}.Resource", "*")),
+    ("iam", lambda c: c["provider"]["iam"]["role"]["statements"][0]["Resource"].append(
+        "arn:aws:dynamodb:us-east-1:123456789012:table/other")),
+    ("iam", lambda c: c["provider"]["iam"]["role"]["statements"][0]["Resource"].append(
+        {"Fn::Join": ["/", [{"Fn::GetAtt": [TABLE_RESOURCE, "Arn"]}, "*"]]})),
+    ("iam", lambda c: c["functions"]["graphql"].__setitem__(
+        "iamRoleStatements", [{"Effect": "Allow", "Action": ["dynamodb:Scan"], "Resource": "*"}])),
+    ("iam", lambda c: c["provider"]["iam"]["role"].__setitem__(
+        "managedPolicies", ["arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"])),
+    ("runtime", _set("provider.runtime", "python3.11")),
+    ("runtime", _set("provider.runtime", "nodejs20.x")),
+    ("runtime", _set("provider.architecture", "x86_64")),
+    ("runtime", _set("functions.graphql.runtime", "python3.9")),
+    ("runtime", _set("functions.graphql.layers", [])),
+    ("runtime", _set("layers.deps.compatibleArchitectures", ["x86_64"])),
+    ("handlers", _set("functions.graphql.handler", "api/lambda_handler.handle")),
+    ("handlers", _set("functions.graphql.handler", "api/no_such_module.handler")),
+    ("handlers", _set("functions.graphql.handler", "api.lambda_handler")),
+    ("http", lambda c: c["functions"]["graphql"]["events"].pop()),
+    ("http", lambda c: c["functions"]["graphql"]["events"].append({"http": {"method": "POST", "path": "/graphql"}})),
+    ("environment", _set("provider.environment.KIZUNA_ENV", "dev")),
+    ("environment", _set("provider.environment.KIZUNA_TABLE", "kizuna")),
+    ("environment", _set("functions.graphql.environment.KIZUNA_WEBHOOK_SECRETS", DELETE)),
+    ("environment", _set("params.default.issuers", DELETE)),
+    ("environment", _set("provider.environment.KIZUNA_ISSUERS", "${ssm:/kizuna/issuers}")),
+]
+
+
+@pytest.mark.parametrize("check,break_it", BROKEN, ids=[f"{c}-{i}" for i, (c, _) in enumerate(BROKEN)])
+def test_each_check_catches_a_broken_config(check: str, break_it: Callable[[Config], None]) -> None:
+    config = load_config()
+    break_it(config)
+    assert CHECKS[check](config), f"the {check} check missed a broken serverless.yml"
+
+
+# --- packaging: what the handlers import is in the function package -----------------------------
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A serverless (micromatch) package pattern as a regex over repo-relative paths."""
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out + r"\Z")
+
+
+def packaged(path: str, patterns: list[str]) -> bool:
+    """Later patterns win, as in serverless: `!x` excludes, `x` includes; nothing is packaged by default."""
+    included = False
+    for pattern in patterns:
+        negated = pattern.startswith("!")
+        if glob_regex(pattern.lstrip("!")).match(path):
+            included = not negated
+    return included
+
+
+def test_package_patterns_mean_what_the_tests_assume() -> None:
+    patterns = load_config()["package"]["patterns"]
+    assert packaged("api/lambda_handler.py", patterns)
+    assert packaged("infra/table.json", patterns)
+    assert packaged("resolvers/points/types.py", patterns)
+    for path in ("tests/conftest.py", "bench/run_all.py", "node_modules/osls/package.json", ".venv/bin/python",
+                 "api/__pycache__/http.cpython-311.pyc", "build/layer/python/six.py", "serverless.yml",
+                 ".data/x", "api/dev_idp.py"):
+        assert not packaged(path, patterns), path
+
+
+@functools.lru_cache(maxsize=None)
+def imported_project_files(handler: str) -> tuple[str, ...]:
+    """Import a handler as Lambda would (production settings, no network) and list the repo files of
+    every module that loaded. Fails if the module does not import or the handler is not callable."""
+    module_path, _, attr = handler.rpartition(".")
+    module = module_path.replace("/", ".")
+    probe = (
+        "import importlib, json, sys\n"
+        f"m = importlib.import_module({module!r})\n"
+        f"assert callable(getattr(m, {attr!r})), 'handler is not callable'\n"
+        "print(json.dumps(sorted({getattr(x, '__file__', None) or '' for x in list(sys.modules.values())})))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIZUNA_", "AWS_"))}
+    env.update(KIZUNA_ENV="production", KIZUNA_TABLE="kizuna-test", AWS_REGION="us-east-1",
+               AWS_ACCESS_KEY_ID="dummy", AWS_SECRET_ACCESS_KEY="dummy", AWS_EC2_METADATA_DISABLED="true")
+    run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, f"{handler} does not import:\n{run.stderr[-3000:]}"
+    files = [Path(f).resolve() for f in json.loads(run.stdout.strip().splitlines()[-1]) if f]
+    return tuple(sorted(f.relative_to(ROOT).as_posix() for f in files
+                        if f.is_relative_to(ROOT) and ".venv" not in f.relative_to(ROOT).parts))
+
+
+def unpackaged_imports(handler: str, patterns: list[str]) -> list[str]:
+    return [f for f in imported_project_files(handler) if not packaged(f, patterns)]
+
+
+@pytest.mark.parametrize("function", sorted(load_config().get("functions") or {}))
+def test_handler_imports_and_everything_it_imports_is_packaged(function: str) -> None:
+    """A module the handler needs but the package leaves out would fail the deployed function at start."""
+    config = load_config()
+    handler = config["functions"][function]["handler"]
+    assert f"{handler.rpartition('.')[0]}.py" in imported_project_files(handler)
+    assert unpackaged_imports(handler, config["package"]["patterns"]) == []
+
+
+def test_a_needed_module_left_out_of_the_package_is_caught() -> None:
+    config = load_config()
+    handler = config["functions"]["graphql"]["handler"]
+    assert unpackaged_imports(handler, [*config["package"]["patterns"], "!api/settings.py"]) == ["api/settings.py"]
+    assert "infra/table.py" in unpackaged_imports(handler, [*config["package"]["patterns"], "!infra/**"])
