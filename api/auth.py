@@ -112,10 +112,11 @@ class TokenVerifier:
         return self._principal(issuer, claims)
 
     def _issuer_for(self, claims: Mapping[str, Any]) -> _Issuer:
+        # Read before the signature is checked: any shape may arrive, and none may become a 500.
         iss = claims.get("iss")
         auds = claims.get("aud")
-        for aud in ([auds] if isinstance(auds, str) else auds or []):
-            found = self._issuers.get((iss, aud))
+        for aud in ([auds] if isinstance(auds, str) else auds if isinstance(auds, list) else []):
+            found = self._issuers.get((iss, aud)) if isinstance(iss, str) and isinstance(aud, str) else None
             if found:
                 return found
         raise Unauthenticated("untrusted issuer or audience")
@@ -124,12 +125,9 @@ class TokenVerifier:
     def _principal(issuer: _Issuer, claims: Mapping[str, Any]) -> Principal:
         cfg = issuer.config
         sub = str(claims["sub"])
-        groups = claims.get(cfg.groups_claim) or []
-        if isinstance(groups, str):
-            groups = groups.split()
+        groups = _words(claims.get(cfg.groups_claim), cfg.groups_claim)
         roles = frozenset(issuer.role_map[g] for g in groups if g in issuer.role_map)
-        raw_scopes = claims.get("scope") or claims.get("scp") or []
-        scopes = frozenset(raw_scopes.split() if isinstance(raw_scopes, str) else raw_scopes)
+        scopes = frozenset(_words(claims.get("scope") or claims.get("scp"), "scope"))
         if roles:
             return Principal(Kind.STAFF, cfg.tenant, sub, roles=roles, scopes=scopes)
         if cfg.partner_scope in scopes:
@@ -139,3 +137,14 @@ class TokenVerifier:
         if not valid_member_id(sub):
             raise Unauthenticated("subject is not a usable member id")
         return Principal(Kind.MEMBER, cfg.tenant, sub)
+
+
+def _words(value: Any, claim: str) -> list[str]:
+    """A space-separated string or a list of strings; any other shape is a malformed token, not a 500."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise Unauthenticated(f"malformed {claim} claim")

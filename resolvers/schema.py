@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import strawberry
@@ -32,8 +33,15 @@ QUERY_TYPES: tuple[type, ...] = (MemberQueries, PointsQueries)
 MUTATION_TYPES: tuple[type, ...] = (MemberMutations, PointsMutations)
 
 
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
 class MaskUnexpectedErrors(SchemaExtension):
-    """Known errors pass with a code; anything else is logged with context and masked."""
+    """Known errors pass with a code; anything else is logged with context and masked. In
+    production, validation errors lose their "Did you mean ...?" hints, which would leak the schema."""
+
+    def __init__(self, hide_suggestions: bool = True):
+        self.hide_suggestions = hide_suggestions
 
     def on_operation(self) -> Any:
         yield
@@ -44,6 +52,9 @@ class MaskUnexpectedErrors(SchemaExtension):
 
     def _process(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
+        if original is None and self.hide_suggestions and "Did you mean" in error.message:
+            return GraphQLError(_SUGGESTION.sub("", error.message), error.nodes, error.source, error.positions,
+                                error.path, extensions=error.extensions)
         if original is None or isinstance(original, (StrawberryGraphQLError, GraphQLError)):
             return error  # syntax, validation, limits and permission errors: written for the caller
         if isinstance(original, (UserError, UserErrors)):
@@ -75,7 +86,7 @@ def build_schema(*, dev: bool = False, max_depth: int = 10, max_aliases: int = 1
         lambda: ParserCache(maxsize=256),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),
-        MaskUnexpectedErrors,
+        lambda: MaskUnexpectedErrors(hide_suggestions=not dev),
     ]
     Query = merge_types("Query", QUERY_TYPES)
     Mutation = merge_types("Mutation", MUTATION_TYPES)

@@ -1,0 +1,214 @@
+"""The Lambda handler end to end: API Gateway HTTP API (payload v2) events in, Lambda proxy responses out."""
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import sys
+import time
+import uuid
+from types import ModuleType, SimpleNamespace
+from typing import Any, Iterator
+
+import pytest
+
+from infra.items import TableItem
+from tests.conftest import ENROLL
+
+ME = "{ me { id name } }"
+MIB = 1024 * 1024
+API_HOST = "abc123.execute-api.us-east-1.amazonaws.com"
+
+
+@pytest.fixture(scope="module")
+def lambda_module(dynamodb_endpoint, table_name, services, idp, tenants) -> Iterator[ModuleType]:
+    """Import api.lambda_handler as Lambda does: configuration in the environment first, then import.
+
+    The import rebinds the models' global table binding, so it is pointed at the session's own table
+    and endpoint: the other tests keep reading and writing the same place.
+    """
+    issuers = [{"issuer": idp.issuer, "tenant": tenants["a"], "audience": idp.audience, "jwks": idp.jwks,
+                "role_map": {"kizuna-admins": "admin"}}]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KIZUNA_TABLE", table_name)
+        mp.setenv("KIZUNA_DYNAMODB_ENDPOINT", dynamodb_endpoint)
+        mp.setenv("KIZUNA_ISSUERS", json.dumps(issuers))
+        mp.setenv("KIZUNA_DEFAULT_TENANT", tenants["a"])
+        mp.setenv("AWS_REGION", "us-east-1")
+        mp.delenv("KIZUNA_ENV", raising=False)
+        mp.delenv("KIZUNA_STAGE_TENANTS", raising=False)
+        if "api.lambda_handler" in sys.modules:
+            module = importlib.reload(sys.modules["api.lambda_handler"])
+        else:
+            module = importlib.import_module("api.lambda_handler")
+        yield module
+
+
+def lambda_context(request_id: str) -> SimpleNamespace:
+    return SimpleNamespace(function_name="kizuna-api", memory_limit_in_mb=512, aws_request_id=request_id,
+                           invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:kizuna-api")
+
+
+def http_api_event(body: bytes | str = b"", *, method: str = "POST", path: str = "/graphql",
+                   stage: str = "$default", token: str | None = None, base64_body: bool = False,
+                   headers: dict[str, str] | None = None, request_id: str | None = None,
+                   raw_query_string: str = "") -> dict[str, Any]:
+    """An API Gateway HTTP API payload v2 event, shaped like the ones API Gateway sends."""
+    raw = body.encode() if isinstance(body, str) else body
+    h = {"accept": "application/json", "content-type": "application/json", "host": API_HOST,
+         "user-agent": "pytest", "x-forwarded-for": "203.0.113.7", "x-forwarded-port": "443",
+         "x-forwarded-proto": "https", "x-amzn-trace-id": "Root=1-67891233-abcdef012345678912345678"}
+    if raw:
+        h["content-length"] = str(len(raw))
+    if token:
+        h["authorization"] = f"Bearer {token}"
+    h.update(headers or {})
+    now = time.time()
+    route_key = "$default" if stage == "$default" else f"{method} /graphql"
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": raw_query_string,
+        "headers": h,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": API_HOST,
+            "domainPrefix": "abc123",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7",
+                     "userAgent": "pytest"},
+            "requestId": request_id or f"{uuid.uuid4().hex[:8]}=",
+            "routeKey": route_key,
+            "stage": stage,
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": base64_body,
+    }
+    if raw:
+        event["body"] = base64.b64encode(raw).decode() if base64_body else raw.decode()
+    if raw_query_string:
+        event["queryStringParameters"] = dict(p.split("=", 1) for p in raw_query_string.split("&"))
+    return event
+
+
+def graphql_body(query: str, variables: dict[str, Any] | None = None) -> bytes:
+    return json.dumps({"query": query, "variables": variables or {}}).encode()
+
+
+def invoke(module: ModuleType, event: dict[str, Any]) -> dict[str, Any]:
+    return module.handler(event, lambda_context(event["requestContext"]["requestId"]))
+
+
+def body_of(response: dict[str, Any]) -> dict[str, Any]:
+    raw = base64.b64decode(response["body"]) if response.get("isBase64Encoded") else response["body"]
+    return json.loads(raw)
+
+
+def test_importing_the_handler_binds_the_models_to_the_session_table(lambda_module, table_name, dynamodb_endpoint,
+                                                                     tenants):
+    assert TableItem.Meta.table_name == table_name
+    assert TableItem.Meta.host == dynamodb_endpoint
+    assert lambda_module.services.settings.default_tenant == tenants["a"]
+    assert lambda_module.services.settings.env == "production"
+
+
+def test_a_plain_body_event_gets_a_graphql_response(lambda_module, idp, member_id):
+    response = invoke(lambda_module, http_api_event(graphql_body(ME), token=idp.member_token(member_id)))
+    assert response["statusCode"] == 200
+    assert response["headers"]["content-type"] == "application/json"
+    assert response.get("isBase64Encoded") is False
+    assert body_of(response) == {"data": {"me": None}}
+
+
+def test_a_base64_body_event_is_decoded_and_writes_reach_the_shared_table(lambda_module, idp, member_id, client):
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    variables = {"input": {"name": "Lambda Lena", "email": email}}
+    response = invoke(lambda_module, http_api_event(graphql_body(ENROLL, variables), base64_body=True,
+                                                    token=idp.member_token(member_id)))
+    assert response["statusCode"] == 200
+    payload = body_of(response)["data"]["memberEnroll"]
+    assert payload["userErrors"] == [] and payload["member"]["id"] == member_id
+    # The same member through the in-process API used by every other test: one table.
+    assert client.as_(idp.member_token(member_id)).ok(ME) == {"me": {"id": member_id, "name": "Lambda Lena"}}
+
+
+def test_a_named_stage_path_is_routed_without_the_stage_prefix(lambda_module, idp, member_id):
+    event = http_api_event(graphql_body(ME), path="/prod/graphql", stage="prod", token=idp.member_token(member_id))
+    response = invoke(lambda_module, event)
+    assert response["statusCode"] == 200, response
+    assert body_of(response) == {"data": {"me": None}}
+    health = invoke(lambda_module, http_api_event(method="GET", path="/prod/health", stage="prod"))
+    assert (health["statusCode"], body_of(health)) == (200, {"ok": True})
+    missing = invoke(lambda_module, http_api_event(graphql_body(ME), path="/prod/nowhere", stage="prod"))
+    assert missing["statusCode"] == 404
+
+
+def test_the_default_stage_routes_the_raw_path(lambda_module, idp, member_id):
+    response = invoke(lambda_module, http_api_event(graphql_body(ME), stage="$default",
+                                                    token=idp.member_token(member_id)))
+    assert response["statusCode"] == 200
+    assert body_of(response) == {"data": {"me": None}}
+    # Under $default nothing is stripped: a stage-looking prefix is just an unknown path.
+    prefixed = invoke(lambda_module, http_api_event(graphql_body(ME), path="/prod/graphql", stage="$default"))
+    assert prefixed["statusCode"] == 404
+
+
+def test_the_request_id_comes_back_as_the_correlation_id(lambda_module, idp, member_id):
+    request_id = f"Ab{uuid.uuid4().hex[:10]}="
+    ok = invoke(lambda_module, http_api_event(graphql_body(ME), request_id=request_id,
+                                              token=idp.member_token(member_id)))
+    assert ok["headers"]["x-correlation-id"] == request_id
+    assert lambda_module.logger.get_correlation_id() == request_id  # and the structured logs carry it
+
+    refused_id = f"Cd{uuid.uuid4().hex[:10]}="
+    refused = invoke(lambda_module, http_api_event(graphql_body(ME), request_id=refused_id, token="not-a-token"))
+    assert refused["statusCode"] == 401
+    assert refused["headers"]["x-correlation-id"] == refused_id
+    assert [e["extensions"]["code"] for e in body_of(refused)["errors"]] == ["UNAUTHENTICATED"]
+
+
+def test_an_unexpected_resolver_error_through_lambda_carries_the_request_id(lambda_module, idp, member_id,
+                                                                             monkeypatch):
+    from infra.members import Members
+
+    def broken(self: Members, member_id: str) -> list:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Members, "dashboard", broken)
+    request_id = f"Ef{uuid.uuid4().hex[:10]}="
+    response = invoke(lambda_module, http_api_event(graphql_body(ME), request_id=request_id,
+                                                    token=idp.member_token(member_id)))
+    error = body_of(response)["errors"][0]
+    assert error["message"] == "Unexpected error."
+    assert error["extensions"] == {"code": "INTERNAL", "correlationId": request_id}
+
+
+def test_a_1_mib_base64_body_is_rejected_with_413(lambda_module, idp, member_id):
+    body = json.dumps({"query": ME}).encode()
+    body += b" " * (MIB - len(body))
+    for declared in (True, False):
+        event = http_api_event(body, base64_body=True, token=idp.member_token(member_id))
+        if not declared:
+            del event["headers"]["content-length"]
+        response = invoke(lambda_module, event)
+        assert response["statusCode"] == 413
+        assert [e["extensions"]["code"] for e in body_of(response)["errors"]] == ["BODY_TOO_LARGE"]
+
+
+def test_a_get_event_with_a_mutation_in_the_query_string_is_405_and_writes_nothing(lambda_module, idp, member_id,
+                                                                                  client):
+    qs = "query=" + ENROLL.replace(" ", "+").replace("\n", "")
+    response = invoke(lambda_module, http_api_event(method="GET", raw_query_string=qs,
+                                                    token=idp.member_token(member_id)))
+    assert response["statusCode"] == 405
+    assert response["headers"]["allow"] == "POST"
+    assert client.as_(idp.member_token(member_id)).ok(ME) == {"me": None}
+
+
+def test_the_lambda_runs_in_production_mode(lambda_module, idp, member_id):
+    response = invoke(lambda_module, http_api_event(graphql_body("{ __schema { types { name } } }"),
+                                                    token=idp.member_token(member_id)))
+    assert response["statusCode"] == 400
+    assert "data" in body_of(response) and body_of(response)["data"] is None
