@@ -78,8 +78,18 @@ class _Issuer:
 
 
 class TokenVerifier:
-    def __init__(self, settings: Settings, key_sources: Mapping[str, KeySource] | None = None):
+    """Verifies bearer tokens. A verified token is remembered (by its whole signed text) for at most
+    CACHE_SECONDS and never past its `exp`, so a member app's repeated calls skip the signature check."""
+
+    CACHE_SECONDS = 300
+    CACHE_SIZE = 4096
+
+    def __init__(self, settings: Settings, key_sources: Mapping[str, KeySource] | None = None,
+                 clock: Callable[[], float] = time.time):
         self._leeway = settings.jwt_leeway_seconds
+        self._clock = clock
+        self._verified: dict[str, tuple[Principal, float]] = {}  # token -> (principal, good until)
+        self._cache_lock = threading.Lock()
         self._issuers: dict[tuple[str, str], _Issuer] = {}
         for cfg in settings.issuers:
             if key_sources and cfg.issuer in key_sources:
@@ -93,6 +103,18 @@ class TokenVerifier:
             self._issuers[(cfg.issuer, cfg.audience)] = _Issuer(cfg, keys)
 
     def verify(self, token: str) -> Principal:
+        now = self._clock()
+        hit = self._verified.get(token)
+        if hit is not None and now < hit[1]:
+            return hit[0]
+        principal, expires = self._verify(token)
+        with self._cache_lock:
+            if len(self._verified) >= self.CACHE_SIZE:
+                self._verified.pop(next(iter(self._verified)))  # oldest first
+            self._verified[token] = (principal, min(expires + self._leeway, now + self.CACHE_SECONDS))
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") not in ALGORITHMS:
@@ -109,7 +131,7 @@ class TokenVerifier:
             raise
         except jwt.PyJWTError as e:
             raise Unauthenticated(type(e).__name__) from e
-        return self._principal(issuer, claims)
+        return self._principal(issuer, claims), float(claims["exp"])
 
     def _issuer_for(self, claims: Mapping[str, Any]) -> _Issuer:
         # Read before the signature is checked: any shape may arrive, and none may become a 500.

@@ -7,7 +7,7 @@ from typing import Any
 from infra import keys
 from infra.ids import new_ulid
 from infra.pages import Page, decode_cursor, page
-from infra.items import BirthdayMark, EmailClaim, MemberProfile, OutboxEvent, ReferralCodeClaim, TableItem
+from infra.items import BirthdayMark, EmailClaim, MemberProfile, OutboxEvent, ReferralCodeClaim, TableItem, read_partition
 from infra.transaction import Transaction, TransactionCancelled
 from domain import members as rules
 from domain.errors import ErrorCode, UserError
@@ -57,8 +57,7 @@ class Members:
 
     def dashboard(self, member_id: str) -> list[TableItem]:
         """Profile, point lots, badges and progress: one Query of the member's dashboard range."""
-        return list(TableItem.query(
-            self.pk(member_id), TableItem.SK.between(keys.DASHBOARD_FROM, keys.DASHBOARD_TO), consistent_read=True))
+        return read_partition(self.pk(member_id), TableItem.SK.between(keys.DASHBOARD_FROM, keys.DASHBOARD_TO))
 
     def enroll(self, member_id: str, e: rules.Enrollment, now_iso: str, now_epoch: int) -> rules.Member:
         pk = self.pk(member_id)

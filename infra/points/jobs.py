@@ -12,7 +12,7 @@ from domain.points import lots as lot_rules
 from domain.points.actions import BIRTHDAY, birthday_days
 from domain.points.balance import Balance, EntryStatus, EntryType, Movement, expire, release
 from infra import keys
-from infra.items import MemberProfile, TableItem
+from infra.items import MemberProfile, TableItem, read_partition
 from infra.members import Members, outbox_event
 from infra.points.adjustments import ActionCredits
 from infra.points.orders import OrderBook
@@ -55,8 +55,8 @@ class PointsJobs:
         self.programs = programs
 
     def _card(self, member_id: str) -> tuple[MemberProfile | None, list[PointLot]]:
-        items = list(TableItem.query(keys.member_pk(self.tenant, member_id),
-                                     TableItem.SK.between(keys.DASHBOARD_FROM, keys.DASHBOARD_TO), consistent_read=True))
+        items = read_partition(keys.member_pk(self.tenant, member_id),
+                               TableItem.SK.between(keys.DASHBOARD_FROM, keys.DASHBOARD_TO))
         profile = next((i for i in items if isinstance(i, MemberProfile)), None)
         return profile, [i for i in items if isinstance(i, PointLot)]
 

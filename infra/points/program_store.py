@@ -13,7 +13,7 @@ from domain.points.program import DEFAULT_PROGRAM, Program
 from domain.points.rewards import Reward, reward_from_dict, reward_to_dict
 from infra import keys
 from infra.audit import audit_entry
-from infra.items import TableItem
+from infra.items import read_partition
 from infra.points.items import ProgramConfig, RewardItem
 from infra.transaction import Transaction, TransactionCancelled
 
@@ -60,7 +60,7 @@ class ProgramCache:
 
     def _load(self, tenant: str) -> _Entry:
         program, version, rewards = DEFAULT_PROGRAM, 0, {}
-        for item in TableItem.query(keys.program_pk(tenant)):
+        for item in read_partition(keys.program_pk(tenant)):
             if isinstance(item, ProgramConfig) and item.SK == CONFIG_SK:
                 program, version = program_rules.from_dict(item.config), int(item.version)
             elif isinstance(item, RewardItem):

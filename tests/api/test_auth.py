@@ -372,3 +372,34 @@ def test_an_unreachable_jwks_endpoint_refuses_tokens_instead_of_failing(jwks_idp
                              key_sources={jwks_idp.issuer: JwksKeys(url, INTERVAL, clock=fake_clock)})
     with pytest.raises(Unauthenticated):
         verifier.verify(jwks_idp.member_token("m-offline"))
+
+
+def test_a_verified_token_is_remembered_but_never_past_its_expiry(services, idp, monkeypatch):
+    """The signature of a repeated token is checked once; after `exp` (plus leeway) it is refused."""
+    import jwt as pyjwt
+
+    from api.auth import TokenVerifier
+
+    now = [1_000_000.0]
+    verifier = TokenVerifier(services.settings, clock=lambda: now[0])
+    token = idp.token("m-cache", ttl=60)
+    real_decode = pyjwt.decode
+    decodes = []
+
+    def counting(*a, **k):
+        decodes.append(1)
+        return real_decode(*a, **k)
+
+    monkeypatch.setattr(pyjwt, "decode", counting)
+    claims = real_decode(token, options={"verify_signature": False})
+    now[0] = claims["iat"]
+    first = verifier.verify(token)
+    seen = len(decodes)
+    for _ in range(5):
+        assert verifier.verify(token) == first
+    assert len(decodes) == seen
+    # Past exp + leeway the cache no longer answers: the token goes through full verification again
+    # (which, in real time, rejects an expired token: see the expiry tests above).
+    now[0] = claims["exp"] + services.settings.jwt_leeway_seconds + 1
+    verifier.verify(token)
+    assert len(decodes) > seen
