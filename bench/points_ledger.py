@@ -7,69 +7,38 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 import uuid
 from datetime import datetime, timezone
-from decimal import Decimal
 
-import boto3
-
-from api.dev_idp import DevIdentityProvider
 from api.http import Api
 from api.messages import Request
 from api.runtime import build_services
-from api.settings import Settings
-from domain import members as member_rules
+from bench.common import (DynamoCallCounter, create_table, dynamodb_local, interleave, machine, make_idp,
+                          make_settings, median, p99, raw_client, seed_member, unique_table_name, verdict)
 from domain.points.program import DEFAULT_PROGRAM
 from domain.points.rewards import Reward, RewardKind
-from infra import dynamodb_local
-from infra.members import Members
+from infra.points.adjustments import Adjustments
 from infra.points.program_store import ProgramStore
-from infra.table import create_table
 
 TENANT = "bench"
 ORDER = """mutation O($input: OrderInput!) { orderRecord(input: $input) { outcome points userErrors { code } } }"""
 REDEEM = """mutation R($id: ID!) { rewardRedeem(rewardId: $id) { redemption { code } userErrors { code } } }"""
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-class CallCounter:
-    """Counts DynamoDB API calls and the capacity they consumed, from botocore's events."""
+class CapacityMeter:
+    """Write capacity of the transactions a client sends (asks DynamoDB to report it)."""
 
     def __init__(self, client):
-        self.calls: list[str] = []
         self.wcu = 0.0
-        self.wire: list[float] = []
-        self._sent = 0.0
-        client.meta.events.register("before-send.dynamodb.*", self._send)
-        client.meta.events.register("after-call.dynamodb.*", self._received)
-        client.meta.events.register("before-call.dynamodb.*", self._before)
-        client.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", self._ask_capacity)
-        client.meta.events.register("after-call.dynamodb.TransactWriteItems", self._capacity)
-
-    def _send(self, **_):
-        self._sent = time.perf_counter()
-
-    def _received(self, **_):
-        self.wire.append(time.perf_counter() - self._sent)
-
-    def _before(self, model, **_):
-        self.calls.append(model.name)
+        client.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", self._ask)
+        client.meta.events.register("after-call.dynamodb.TransactWriteItems", self._read)
 
     @staticmethod
-    def _ask_capacity(params, **_):
+    def _ask(params, **_):
         params.setdefault("ReturnConsumedCapacity", "TOTAL")
 
-    def _capacity(self, parsed, **_):
+    def _read(self, parsed, **_):
         self.wcu += sum(c.get("CapacityUnits", 0) for c in parsed.get("ConsumedCapacity", []))
-
-    def reset(self):
-        self.calls, self.wcu = [], 0.0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,27 +47,20 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     n = args.iterations
 
-    local = dynamodb_local.start()
-    try:
-        table = f"bench-{uuid.uuid4().hex[:8]}"
-        idp = DevIdentityProvider("https://idp.bench/", audience="kizuna")
-        settings = Settings(table_name=table, dynamodb_endpoint=local.endpoint, issuers=(idp.issuer_settings(TENANT),),
-                            program_cache_seconds=3600)
-        services = build_services(settings)
+    with dynamodb_local() as local:
+        table = unique_table_name()
+        idp = make_idp()
+        services = build_services(make_settings(local.endpoint, table, idp, TENANT, program_cache_seconds=3600))
         create_table(services.dynamodb, table)
         api = Api(services)
         now = datetime.now(timezone.utc)
-        member_id = "bench-member"
-        Members(TENANT).enroll(member_id, member_rules.Enrollment("Bench", "bench@example.com", None, False),
-                               now.isoformat(), int(now.timestamp()))
+        member_id = seed_member(TENANT, "bench-member")
         store = ProgramStore(TENANT, services.programs)
         store.save_program(DEFAULT_PROGRAM, "bench", now)
         store.save_reward(Reward("ten", "Ten points", RewardKind.CUSTOM, 10), "bench", now)
         service_auth = {"authorization": f"Bearer {idp.service_token()}", "content-type": "application/json"}
         member_auth = {"authorization": f"Bearer {idp.member_token(member_id)}", "content-type": "application/json"}
-        raw = boto3.client("dynamodb", endpoint_url=local.endpoint, region_name="us-east-1",
-                           aws_access_key_id="local", aws_secret_access_key="local")
-        counter = CallCounter(services.dynamodb)
+        raw = raw_client(local.endpoint)
 
         def order_body(order_id: str) -> bytes:
             return json.dumps({"query": ORDER, "variables": {"input": {
@@ -107,15 +69,11 @@ def main(argv: list[str] | None = None) -> None:
                 "lines": [{"id": "1", "quantity": 1, "price": "60", "sku": "A", "category": "c"},
                           {"id": "2", "quantity": 2, "price": "20", "sku": "B", "category": "c"}]}}}).encode()
 
-        def api_order() -> float:
-            body = order_body(str(uuid.uuid4().int)[:19])
-            t = time.perf_counter()
-            resp = api.handle(Request("POST", "/graphql", service_auth, body))
-            elapsed = time.perf_counter() - t
+        def api_order() -> None:
+            resp = api.handle(Request("POST", "/graphql", service_auth, order_body(str(uuid.uuid4().int)[:19])))
             assert b'"CREDITED"' in resp.body, resp.body
-            return elapsed
 
-        def raw_transaction() -> float:
+        def raw_transaction() -> None:
             """The same five writes orderRecord makes, as one hand-written TransactWriteItems."""
             oid = str(uuid.uuid4().int)[:19]
             pk = f"T#{TENANT}#M#{member_id}"
@@ -145,53 +103,39 @@ def main(argv: list[str] | None = None) -> None:
                     "eventType": {"S": "points.earned"}, "tenant": {"S": TENANT}, "occurredAt": {"S": ts},
                     "detail": {"S": "{}"}, "expiresAt": {"N": str(int(now.timestamp()) + 604800)}}}},
             ]
-            t = time.perf_counter()
             raw.transact_write_items(TransactItems=items)
-            return time.perf_counter() - t
 
-        for _ in range(20):  # warm both paths: parser/validation caches, connections, JIT-free Python
-            api_order()
-            raw_transaction()
-        ours, base = [], []
-        for _ in range(n):  # interleaved, so machine noise hits both alike
-            ours.append(api_order())
-            base.append(raw_transaction())
-
-        counter.reset()
-        api_order()
-        earn_calls, earn_wcu = list(counter.calls), counter.wcu
-
-        # Redeem: give enough points, then count one redemption.
-        from infra.points.adjustments import Adjustments
-
-        Adjustments(TENANT, store).adjust(member_id, 10 * (n + 50), "bench setup", "bench", now)
         redeem_body = json.dumps({"query": REDEEM, "variables": {"id": "ten"}}).encode()
-        for _ in range(10):
-            api.handle(Request("POST", "/graphql", member_auth, redeem_body))
-        redeem_times = []
-        for _ in range(n):
-            t = time.perf_counter()
-            resp = api.handle(Request("POST", "/graphql", member_auth, redeem_body))
-            redeem_times.append(time.perf_counter() - t)
-            assert b'"code":"KZ-' in resp.body, resp.body
-        counter.reset()
-        api.handle(Request("POST", "/graphql", member_auth, redeem_body))
-        redeem_calls, redeem_wcu = list(counter.calls), counter.wcu
 
-        med_o, med_b = statistics.median(ours), statistics.median(base)
-        print(f"  (DynamoDB round trip inside our calls: median {statistics.median(counter.wire) * 1000:.2f} ms)")
-        p99_o, p99_b = pct(ours, 0.99), pct(base, 0.99)
-        print(f"points ledger benchmark ({n} interleaved iterations, DynamoDB Local)")
-        print(f"  orderRecord via API     median {med_o * 1000:7.2f} ms   p99 {p99_o * 1000:7.2f} ms")
-        print(f"  raw TransactWriteItems  median {med_b * 1000:7.2f} ms   p99 {p99_b * 1000:7.2f} ms")
-        print(f"  ratio orderRecord/raw   median {med_o / med_b:5.2f}x    p99 {p99_o / p99_b:5.2f}x   (target <= 1.3)")
-        print(f"  rewardRedeem via API    median {statistics.median(redeem_times) * 1000:7.2f} ms   "
-              f"ratio to raw transaction {statistics.median(redeem_times) / med_b:5.2f}x")
-        print(f"  DynamoDB calls per earn   {len(earn_calls)} {earn_calls}   (target 1)")
-        print(f"  DynamoDB calls per redeem {len(redeem_calls)} {redeem_calls}   (target 1)")
-        print(f"  consumed WCU per earn   {earn_wcu:.1f}   per redeem {redeem_wcu:.1f}")
-    finally:
-        local.stop()
+        def api_redeem() -> None:
+            resp = api.handle(Request("POST", "/graphql", member_auth, redeem_body))
+            assert b'"code":"KZ-' in resp.body, resp.body
+
+        Adjustments(TENANT, store).adjust(member_id, 10 * (n + 100), "bench setup", "bench", now)
+        # Interleaved, rotating order each round, so machine noise hits every path alike.
+        times = interleave({"order": api_order, "raw": raw_transaction, "redeem": api_redeem}, n, warmup=20)
+
+        counter = DynamoCallCounter(services.dynamodb)
+        capacity = CapacityMeter(services.dynamodb)
+        api_order()
+        earn_calls, earn_wcu = list(counter.calls), capacity.wcu
+        counter.reset()
+        capacity.wcu = 0.0
+        api_redeem()
+        redeem_calls, redeem_wcu = list(counter.calls), capacity.wcu
+
+        order, base, redeem = times["order"], times["raw"], times["redeem"]
+        print(f"points ledger benchmark ({n} interleaved iterations after 20 warm-up, DynamoDB Local; {machine()})")
+        print(f"  orderRecord via API     median {median(order) * 1000:7.2f} ms   p99 {p99(order) * 1000:7.2f} ms")
+        print(f"  rewardRedeem via API    median {median(redeem) * 1000:7.2f} ms   p99 {p99(redeem) * 1000:7.2f} ms")
+        print(f"  raw TransactWriteItems  median {median(base) * 1000:7.2f} ms   p99 {p99(base) * 1000:7.2f} ms"
+              "   (the five writes of orderRecord, by hand)")
+        ratio = median(order) / median(base)
+        print(f"  ratio orderRecord/raw   median {ratio:5.2f}x   p99 {p99(order) / p99(base):5.2f}x   {verdict(ratio, 1.3)}")
+        print(f"  ratio rewardRedeem/raw  median {median(redeem) / median(base):5.2f}x")
+        print(f"  DynamoDB calls per earn   {len(earn_calls)} {earn_calls}   {verdict(len(earn_calls), 1)}")
+        print(f"  DynamoDB calls per redeem {len(redeem_calls)} {redeem_calls}   {verdict(len(redeem_calls), 1)}")
+        print(f"  consumed WCU per earn {earn_wcu:.1f}, per redeem {redeem_wcu:.1f} (transactional writes: 2 WCU per KB)")
 
 
 if __name__ == "__main__":
