@@ -233,8 +233,10 @@ class OrderBook:
             record_actions = [OrderRecord.lines.set(rules.lines_to_json(reversal.lines)),
                               OrderRecord.returned.set(True), OrderRecord.version.add(1)]
             if reversal.points:
-                movement = reverse(known, reversal.points, int(record.pending_points))
-                left_pending = int(record.pending_points) + movement.pending
+                # A released order keeps its old `pendingPoints`; none of the member's pending is its own.
+                held = int(record.pending_points) if record.status == "PENDING" else 0
+                movement = reverse(known, reversal.points, held)
+                left_pending = held + movement.pending
                 record_actions.append(OrderRecord.pending_points.set(left_pending))
                 if record.status == "PENDING" and left_pending == 0:
                     record_actions += [OrderRecord.status.set("RELEASED"), OrderRecord.GSI2PK.remove(),
