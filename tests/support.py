@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from api.http import Api
 from api.messages import Request
@@ -62,3 +66,30 @@ class GraphQLClient:
         r = self(query, variables)
         assert r.status == 200 and not r.errors, r.body
         return r.data
+
+
+@contextmanager
+def live_server(api: Api) -> Iterator[str]:
+    """The ASGI app under a real uvicorn on a free local port, in a background thread, as `make run` serves it
+    (each request runs on the server's thread pool). Yields the base URL."""
+    import uvicorn
+
+    from api.asgi import AsgiApp
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(AsgiApp(api), log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    try:
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)
+        sock.close()

@@ -5,9 +5,7 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
 import threading
-import time
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -17,9 +15,7 @@ from typing import Any, Iterator
 
 import httpx
 import pytest
-import uvicorn
 
-from api.asgi import AsgiApp
 from api.http import Api
 from domain.errors import ErrorCode, UserErrors
 from domain.points import shopify
@@ -29,6 +25,7 @@ from infra.points.items import OrderRecord, WebhookReceipt
 from tests.api.points_support import HISTORY, ME_POINTS, ORDER, assert_books_balance, jobs
 from tests.conftest import enroll
 from tests.support import GraphQLClient, Result
+from tests.support import live_server as serve
 
 SECRET = "test-webhook-secret"  # tenants["a"]'s secret in tests/conftest.py
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "shopify"
@@ -372,22 +369,8 @@ def test_unpaid_orders_and_unknown_topics_are_acknowledged_and_ignored(shop, sho
 # -- the promise: one credit per order, however it is delivered -----------------------------------------
 @pytest.fixture
 def live_server(services) -> Iterator[str]:
-    """The ASGI app under a real uvicorn on a free local port, in a background thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(AsgiApp(Api(services)), log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with serve(Api(services)) as url:
+        yield url
 
 
 @pytest.mark.slow

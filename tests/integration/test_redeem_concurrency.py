@@ -5,9 +5,7 @@ Real HTTP requests from real threads, released together by a barrier, against th
 """
 from __future__ import annotations
 
-import socket
 import threading
-import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -16,9 +14,7 @@ from typing import Any, Iterator
 
 import httpx
 import pytest
-import uvicorn
 
-from api.asgi import AsgiApp
 from api.http import Api
 from domain.points import lots as lot_rules
 from infra import keys
@@ -26,6 +22,7 @@ from infra.items import MemberProfile, TableItem
 from infra.points.items import Coupon, LedgerEntry, PointLot, RewardItem, RewardLimit
 from infra.points.program_store import REWARD_PREFIX
 from tests.conftest import enroll
+from tests.support import live_server as serve
 
 REDEEM = """mutation D($rewardId: ID!) {
   rewardRedeem(rewardId: $rewardId) {
@@ -39,27 +36,10 @@ ADJUST = """mutation A($memberId: ID!, $points: Int!, $reason: String!) {
 
 # -- the server -----------------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def base_url(services) -> Iterator[str]:
-    """The app under uvicorn in a background thread, as `make run` serves it."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(AsgiApp(Api(services)), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=20)
+    with serve(Api(services)) as url:
+        yield url
 
 
 def post_graphql(base_url: str, token: str, query: str, variables: dict[str, Any],
