@@ -40,6 +40,7 @@ DEMO_PROGRAM = Program(
              ActionRule("unboxing_post", 100, cap_per_period=1, period=Period.WEEK),
              ActionRule("birthday", 200, cap_per_period=1, period=Period.YEAR)),
     return_window_days=14, expiry_mode=ExpiryMode.AFTER_EARNING, expiry_months=12, exchange_bonus_points=30,
+    timezone="Asia/Tokyo",
 )
 DEMO_REWARDS = (
     Reward("yen-500-off", "500 yen off", RewardKind.FIXED_AMOUNT_DISCOUNT, 500, Decimal(500), "JPY"),

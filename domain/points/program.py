@@ -6,11 +6,27 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import ErrorCode, UserError, collect
 
 MAX_FACTOR = Decimal(100)
 MAX_ACTION_POINTS = 1_000_000
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone `name` (e.g. "Asia/Tokyo"); ZoneInfo caches them."""
+    return ZoneInfo(name)
+
+
+def known_zone(name: str) -> bool:
+    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
+        return False
+    try:
+        zone(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def same_category(a: str | None, b: str | None) -> bool:
@@ -116,6 +132,12 @@ class Program:
     max_order_amount: Decimal = Decimal("100000000")
     # Hook for tiers: tier name -> factor applied to order earnings (the tiers module fills it).
     tier_multipliers: tuple[tuple[str, Decimal], ...] = ()
+    # The brand's calendar (IANA name): caps per day/week/month/year and birthdays follow its local days.
+    timezone: str = "UTC"
+
+    def local_time(self, at: datetime) -> datetime:
+        """`at` on the brand's wall clock."""
+        return at.astimezone(zone(self.timezone))
 
     def rate_for(self, currency: str) -> EarnRate:
         for rate in self.earn_rates:
@@ -189,6 +211,9 @@ def validate(p: Program) -> Program:
     if not 1 <= p.return_rate_window_days <= 730:
         problems.append(UserError(ErrorCode.OUT_OF_RANGE, "The return-rate window is 1 to 730 days.",
                                   "returnRateWindowDays"))
+    if not known_zone(p.timezone):
+        problems.append(UserError(ErrorCode.INVALID, "The time zone is an IANA name such as \"Asia/Tokyo\" or \"UTC\".",
+                                  "timezone"))
     collect(*problems)
     return p
 
@@ -233,6 +258,7 @@ def to_dict(p: Program) -> dict[str, Any]:
         "returnRateWindowDays": p.return_rate_window_days,
         "maxOrderAmount": str(p.max_order_amount),
         "tierMultipliers": [[t, str(f)] for t, f in p.tier_multipliers],
+        "timezone": p.timezone,
     }
 
 
@@ -262,6 +288,7 @@ def from_dict(d: dict[str, Any]) -> Program:
         return_rate_window_days=int(d.get("returnRateWindowDays", base.return_rate_window_days)),
         max_order_amount=Decimal(d.get("maxOrderAmount", str(base.max_order_amount))),
         tier_multipliers=tuple((t, Decimal(f)) for t, f in d.get("tierMultipliers", [])),
+        timezone=d.get("timezone", base.timezone),
     )
 
 

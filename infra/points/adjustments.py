@@ -60,7 +60,7 @@ class ActionCredits:
             tx.put("source", SourceMark(ledger.pk, f"{keys.SOURCE_PREFIX}{cause}", cause=cause,
                                         created_at=now.isoformat()), SourceMark.PK.does_not_exist())
             if rule.cap_per_period is not None:
-                bucket = action_rules.period_key(rule.period, now)
+                bucket = action_rules.period_key(rule.period, program.local_time(now))
                 tx.update("cap", ActionCount(ledger.pk, f"ACT#{action}#{bucket}"), [ActionCount.count.add(1)],
                           ActionCount.count.does_not_exist() | (ActionCount.count < rule.cap_per_period))
             cutoff = action_rules.cooldown_cutoff(rule, now)

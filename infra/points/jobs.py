@@ -168,16 +168,19 @@ class PointsJobs:
 
     # -- birthday points ------------------------------------------------------------------------------
     def birthdays(self, now: datetime) -> JobReport:
-        """Credit the `birthday` action rule, once a year, to members whose birthday is today."""
+        """Credit the `birthday` action rule, once a year, to members whose birthday is today on the brand's
+        calendar. Run once a day at any fixed hour, it meets every local day exactly once."""
         report = JobReport("birthdays", self.tenant)
-        if not any(r.action == BIRTHDAY for r in self.programs.program().actions):
+        program = self.programs.program()
+        if not any(r.action == BIRTHDAY for r in program.actions):
             return report
+        today = program.local_time(now)
         credits = ActionCredits(self.tenant, self.programs, OrderBook(self.tenant, self.programs))
         members = Members(self.tenant)
-        for day in birthday_days(now):
+        for day in birthday_days(today):
             for member_id in members.birthdays_on(day):
                 try:
-                    report.points += credits.record(member_id, BIRTHDAY, str(now.year), now)
+                    report.points += credits.record(member_id, BIRTHDAY, str(today.year), now)
                     report.processed += 1
                 except UserError:
                     report.skipped += 1  # credited already this year, or capped

@@ -90,6 +90,9 @@ class ProgramInput:
     store_credit_points: StoreCreditPoints | None = None
     return_rate_window_days: int | None = None
     tier_multipliers: list[TierMultiplierInput] | None = None
+    timezone: str | None = strawberry.field(
+        default=None, description="IANA time zone of the brand's calendar (e.g. \"Asia/Tokyo\"): daily, weekly, "
+                                  "monthly and yearly caps and birthdays follow its local days.")
 
     def applied_to(self, p: program_rules.Program) -> program_rules.Program:
         changes: dict = {}
@@ -109,7 +112,7 @@ class ProgramInput:
         if self.tier_multipliers is not None:
             changes["tier_multipliers"] = tuple((t.tier, t.factor) for t in self.tier_multipliers)
         for name in ("rounding", "basis", "return_window_days", "expiry_mode", "expiry_months", "expiring_soon_days",
-                     "exchange_bonus_points", "store_credit_points", "return_rate_window_days"):
+                     "exchange_bonus_points", "store_credit_points", "return_rate_window_days", "timezone"):
             value = getattr(self, name)
             if value is not None:
                 changes[name] = value

@@ -164,6 +164,7 @@ class Program:
     store_credit_points: StoreCreditPoints
     return_rate_window_days: int
     tier_multipliers: list[TierMultiplier]
+    timezone: str = strawberry.field(description="IANA time zone of the brand's calendar.")
 
     @classmethod
     def of(cls, p: program_rules.Program) -> "Program":
@@ -183,6 +184,7 @@ class Program:
             exchange_bonus_points=p.exchange_bonus_points, store_credit_points=p.store_credit_points,
             return_rate_window_days=p.return_rate_window_days,
             tier_multipliers=[TierMultiplier(tier=t, factor=f) for t, f in p.tier_multipliers],
+            timezone=p.timezone,
         )
 
 

@@ -343,6 +343,43 @@ def test_birthday_points_arrive_once_a_year_on_the_day(client, idp, admin, servi
     assert points(me)["available"] == 400
 
 
+def test_birthdays_and_daily_caps_follow_the_brands_time_zone(client, idp, admin, service, services, tenant, clock,
+                                                               fresh_program):
+    zone = """mutation($tz: String!) { programUpdate(input: {timezone: $tz}) { program { timezone }
+              userErrors { field code } } }"""
+    for bad in ("Mars/Olympus", "../etc/passwd", ""):
+        refused = admin.ok(zone, {"tz": bad})["programUpdate"]
+        assert refused == {"program": None, "userErrors": [{"field": "timezone", "code": "INVALID"}]}
+    assert admin.ok("{ program { timezone } }")["program"]["timezone"] == "UTC"
+    set_zone = admin.ok(zone, {"tz": "America/Los_Angeles"})["programUpdate"]
+    assert set_zone == {"program": {"timezone": "America/Los_Angeles"}, "userErrors": []}
+    rule = """mutation($input: ActionRuleInput!) { actionRuleSet(input: $input) { userErrors { code } } }"""
+    admin.ok(rule, {"input": {"action": "birthday", "points": 200, "capPerPeriod": 1, "period": "YEAR"}})
+    admin.ok(rule, {"input": {"action": "check_in", "points": 5, "capPerPeriod": 1, "period": "DAY"}})
+    late_night = client.as_(idp.member_token(f"m-{uuid.uuid4().hex[:8]}"))
+    enroll(late_night, birthday="1991-12-31")
+    new_year = client.as_(idp.member_token(f"m-{uuid.uuid4().hex[:8]}"))
+    enroll(new_year, birthday="1993-01-01")
+
+    # 2027-01-01 03:00 UTC is still 2026-12-31 19:00 in Los Angeles: New Year's Eve there.
+    eve = datetime(2027, 1, 1, 3, tzinfo=timezone.utc)
+    jobs(services, tenant).birthdays(eve)
+    assert points(late_night)["available"] == 200 and points(new_year)["available"] == 0
+    jobs(services, tenant).birthdays(eve + timedelta(days=1))
+    assert points(new_year)["available"] == 200 and points(late_night)["available"] == 200
+
+    act = """mutation($m: ID!, $r: String!) { activityRecord(memberId: $m, action: "check_in", reference: $r)
+             { points userErrors { code } } }"""
+    member_id = late_night.ok("{ me { id } }")["me"]["id"]
+    clock.set(datetime(2027, 3, 10, 6, tzinfo=timezone.utc))  # 22:00 on March 9 in Los Angeles
+    assert service.ok(act, {"m": member_id, "r": "a"})["activityRecord"]["points"] == 5
+    clock.set(datetime(2027, 3, 10, 7, 30, tzinfo=timezone.utc))  # 23:30, the same local day: capped
+    assert service.ok(act, {"m": member_id, "r": "b"})["activityRecord"]["userErrors"] == [{"code": "CAP_REACHED"}]
+    clock.set(datetime(2027, 3, 10, 8, 5, tzinfo=timezone.utc))  # 00:05 on March 10 there: a new day
+    assert service.ok(act, {"m": member_id, "r": "b"})["activityRecord"]["points"] == 5
+    assert points(late_night)["available"] == 210
+
+
 def test_joining_earns_signup_and_referral_points_and_completing_the_profile_earns_once(client, idp, admin,
                                                                                          fresh_program):
     rule = """mutation($input: ActionRuleInput!) { actionRuleSet(input: $input) { userErrors { code } } }"""
