@@ -240,6 +240,14 @@ def points_for_return(resolution: ReturnResolution, program: Program) -> tuple[b
     return program.store_credit_points is StoreCreditPoints.REVERSE, 0
 
 
+def exchange_bonus(program: Program, rate: ReturnRate | None) -> int:
+    """The bonus for choosing an exchange, unless the member returns more than the program allows."""
+    cap = program.exchange_bonus_max_return_rate
+    if cap is not None and rate is not None and rate.rate > cap:
+        return 0
+    return program.exchange_bonus_points
+
+
 @dataclass(frozen=True)
 class ReturnRequest:
     order_id: str

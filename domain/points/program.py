@@ -127,6 +127,7 @@ class Program:
     expiry_months: int = 12
     expiring_soon_days: int = 30
     exchange_bonus_points: int = 0
+    exchange_bonus_max_return_rate: Decimal | None = None  # no exchange bonus for members returning more than this
     store_credit_points: StoreCreditPoints = StoreCreditPoints.KEEP
     return_rate_window_days: int = 180
     max_order_amount: Decimal = Decimal("100000000")
@@ -208,6 +209,9 @@ def validate(p: Program) -> Program:
     if not 0 <= p.exchange_bonus_points <= MAX_ACTION_POINTS:
         problems.append(UserError(ErrorCode.OUT_OF_RANGE, "The exchange bonus is 0 to 1,000,000 points.",
                                   "exchangeBonusPoints"))
+    if p.exchange_bonus_max_return_rate is not None and not Decimal(0) <= p.exchange_bonus_max_return_rate <= 1:
+        problems.append(UserError(ErrorCode.OUT_OF_RANGE, "A return rate is a share from 0 to 1.",
+                                  "exchangeBonusMaxReturnRate"))
     if not 1 <= p.return_rate_window_days <= 730:
         problems.append(UserError(ErrorCode.OUT_OF_RANGE, "The return-rate window is 1 to 730 days.",
                                   "returnRateWindowDays"))
@@ -254,6 +258,8 @@ def to_dict(p: Program) -> dict[str, Any]:
         "expiryMonths": p.expiry_months,
         "expiringSoonDays": p.expiring_soon_days,
         "exchangeBonusPoints": p.exchange_bonus_points,
+        "exchangeBonusMaxReturnRate": (str(p.exchange_bonus_max_return_rate)
+                                       if p.exchange_bonus_max_return_rate is not None else None),
         "storeCreditPoints": p.store_credit_points.value,
         "returnRateWindowDays": p.return_rate_window_days,
         "maxOrderAmount": str(p.max_order_amount),
@@ -284,6 +290,8 @@ def from_dict(d: dict[str, Any]) -> Program:
         expiry_months=int(d.get("expiryMonths", base.expiry_months)),
         expiring_soon_days=int(d.get("expiringSoonDays", base.expiring_soon_days)),
         exchange_bonus_points=int(d.get("exchangeBonusPoints", 0)),
+        exchange_bonus_max_return_rate=(Decimal(d["exchangeBonusMaxReturnRate"])
+                                        if d.get("exchangeBonusMaxReturnRate") is not None else None),
         store_credit_points=StoreCreditPoints(d.get("storeCreditPoints", base.store_credit_points.value)),
         return_rate_window_days=int(d.get("returnRateWindowDays", base.return_rate_window_days)),
         max_order_amount=Decimal(d.get("maxOrderAmount", str(base.max_order_amount))),

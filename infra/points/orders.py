@@ -217,6 +217,9 @@ class OrderBook:
         member_id = owner.member_id
         program = self.programs.program()
         reverse_lines, bonus = rules.points_for_return(req.resolution, program)
+        if bonus and program.exchange_bonus_max_return_rate is not None:
+            # This exchange is a return too: it counts in the rate that decides the bonus.
+            bonus = rules.exchange_bonus(program, self.return_rate(member_id, now, also_returned=req.order_id))
         ledger = MemberLedger(self.tenant, member_id, now, program)
         mark = SourceMark(ledger.pk, f"{keys.SOURCE_PREFIX}return#{req.return_id}", cause=f"return:{req.return_id}",
                           created_at=now.isoformat())
@@ -268,9 +271,10 @@ class OrderBook:
             return
         item.update(actions=[UnclaimedOrder.refunds.set([*item.refunds, return_request_to_dict(req)])])
 
-    def return_rate(self, member_id: str, now: datetime) -> rules.ReturnRate:
+    def return_rate(self, member_id: str, now: datetime, also_returned: str | None = None) -> rules.ReturnRate:
         program = self.programs.program()
-        summaries = [rules.OrderSummary(datetime.fromisoformat(r.ordered_at), bool(r.returned))
+        summaries = [rules.OrderSummary(datetime.fromisoformat(r.ordered_at),
+                                        bool(r.returned) or r.order_id == also_returned)
                      for r in OrderRecord.query(keys.member_pk(self.tenant, member_id),
                                                 OrderRecord.SK.startswith(f"{keys.SOURCE_PREFIX}order#"))]
         return rules.return_rate(summaries, now, program.return_rate_window_days)

@@ -87,6 +87,9 @@ class ProgramInput:
     expiry_months: int | None = None
     expiring_soon_days: int | None = None
     exchange_bonus_points: int | None = None
+    exchange_bonus_max_return_rate: Decimal | None = strawberry.field(
+        default=None, description="No exchange bonus for members whose return rate (this exchange included) is "
+                                  "above this share, e.g. 0.5; 1 lets everyone have it.")
     store_credit_points: StoreCreditPoints | None = None
     return_rate_window_days: int | None = None
     tier_multipliers: list[TierMultiplierInput] | None = None
@@ -112,7 +115,7 @@ class ProgramInput:
         if self.tier_multipliers is not None:
             changes["tier_multipliers"] = tuple((t.tier, t.factor) for t in self.tier_multipliers)
         for name in ("rounding", "basis", "return_window_days", "expiry_mode", "expiry_months", "expiring_soon_days",
-                     "exchange_bonus_points", "store_credit_points", "return_rate_window_days", "timezone"):
+                     "exchange_bonus_points", "exchange_bonus_max_return_rate", "store_credit_points", "return_rate_window_days", "timezone"):
             value = getattr(self, name)
             if value is not None:
                 changes[name] = value

@@ -161,6 +161,7 @@ class Program:
     expiry_months: int
     expiring_soon_days: int
     exchange_bonus_points: int
+    exchange_bonus_max_return_rate: Decimal | None
     store_credit_points: StoreCreditPoints
     return_rate_window_days: int
     tier_multipliers: list[TierMultiplier]
@@ -181,7 +182,8 @@ class Program:
             return_window_days=p.return_window_days,
             category_return_windows=[CategoryReturnWindow(category=c, days=d) for c, d in p.category_return_window_days],
             expiry_mode=p.expiry_mode, expiry_months=p.expiry_months, expiring_soon_days=p.expiring_soon_days,
-            exchange_bonus_points=p.exchange_bonus_points, store_credit_points=p.store_credit_points,
+            exchange_bonus_points=p.exchange_bonus_points,
+            exchange_bonus_max_return_rate=p.exchange_bonus_max_return_rate, store_credit_points=p.store_credit_points,
             return_rate_window_days=p.return_rate_window_days,
             tier_multipliers=[TierMultiplier(tier=t, factor=f) for t, f in p.tier_multipliers],
             timezone=p.timezone,

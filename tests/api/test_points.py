@@ -142,6 +142,32 @@ def test_exchange_keeps_points_and_may_earn_a_bonus_warranty_changes_nothing(ser
     assert_books_balance(tenant, member_id)
 
 
+def test_no_exchange_bonus_above_the_programs_return_rate(service, enrolled, member_id, admin, tenant,
+                                                         fresh_program):
+    gate = """mutation($rate: Decimal!) { programUpdate(input: {exchangeBonusPoints: 25, exchangeBonusMaxReturnRate: $rate})
+              { program { exchangeBonusMaxReturnRate } userErrors { field code } } }"""
+    refused = admin.ok(gate, {"rate": "1.5"})["programUpdate"]
+    assert refused["userErrors"] == [{"field": "exchangeBonusMaxReturnRate", "code": "OUT_OF_RANGE"}]
+    assert admin.ok(gate, {"rate": "0.5"})["programUpdate"] == {
+        "program": {"exchangeBonusMaxReturnRate": "0.5"}, "userErrors": []}
+    first, second = order_input(member_id), order_input(member_id)
+    for order in (first, second):
+        service.ok(ORDER, {"input": order})
+
+    def exchange(order, return_id):
+        return service.ok(RETURN, {"input": {"orderId": order["orderId"], "returnId": return_id,
+                                             "resolution": "EXCHANGE",
+                                             "lines": [{"lineItemId": "1", "amount": "3000"}]}})["orderReturnRecord"]
+
+    # One order of two comes back: a rate of 0.5 is not above the gate, the bonus is paid.
+    assert (exchange(first, "x1")["bonusPoints"], points(enrolled)["available"]) == (25, 25)
+    # Both orders came back (1.0): no bonus, and nothing else changes.
+    assert exchange(second, "x2")["bonusPoints"] == 0
+    assert points(enrolled)["available"] == 25
+    assert exchange(second, "x2")["duplicate"] is True
+    assert_books_balance(tenant, member_id)
+
+
 def test_redeem_spends_points_for_a_coupon_the_storefront_consumes_once(client, idp, enrolled, member_id, admin,
                                                                          tenant):
     reward_id = f"r-{uuid.uuid4().hex[:8]}"
