@@ -21,13 +21,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from tests import aws_events
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 TENANT = "bench"
 REGION = "us-east-1"
 ISSUER = "https://idp.bench/"
 AUDIENCE = "kizuna"
-API_HOST = "abc123.execute-api.us-east-1.amazonaws.com"
 
 # Dummy credentials and no credential discovery, as on Lambda (credentials arrive in the environment):
 # nothing reads ~/.aws or asks the instance metadata service.
@@ -177,41 +178,9 @@ class LambdaContext:
         return 10_000
 
 
-def http_api_event(body: bytes | str = b"", *, token: str | None = None, method: str = "POST",
-                   path: str = "/graphql", stage: str = "$default", request_id: str | None = None,
-                   base64_body: bool = False) -> dict[str, Any]:
+def http_api_event(body: bytes | str = b"", **kwargs: Any) -> dict[str, Any]:
     """An API Gateway HTTP API (payload format 2.0) event, as API Gateway sends it."""
-    raw = body.encode() if isinstance(body, str) else body
-    headers = {"accept": "application/json", "content-type": "application/json", "host": API_HOST,
-               "user-agent": "bench", "x-forwarded-for": "203.0.113.7", "x-forwarded-port": "443",
-               "x-forwarded-proto": "https", "x-amzn-trace-id": "Root=1-67891233-abcdef012345678912345678"}
-    if raw:
-        headers["content-length"] = str(len(raw))
-    if token:
-        headers["authorization"] = f"Bearer {token}"
-    now = time.time()
-    route_key = "$default" if stage == "$default" else f"{method} {path}"
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "abc123", "domainName": API_HOST, "domainPrefix": "abc123",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7",
-                     "userAgent": "bench"},
-            "requestId": request_id or f"{uuid.uuid4().hex[:14]}=",
-            "routeKey": route_key,
-            "stage": stage,
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "timeEpoch": int(now * 1000),
-        },
-        "isBase64Encoded": base64_body,
-    }
-    if raw:
-        event["body"] = base64.b64encode(raw).decode() if base64_body else raw.decode()
-    return event
+    return aws_events.http_api_event(body, user_agent="bench", **kwargs)
 
 
 def graphql_body(query: str, variables: dict[str, Any] | None = None) -> bytes:

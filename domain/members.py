@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from domain.errors import ErrorCode, UserError, collect
+from domain.points.balance import Balance
 
 NAME_MAX = 100
 EMAIL_MAX = 254
@@ -108,14 +109,6 @@ def new_referral_code() -> str:
 
 
 @dataclass(frozen=True)
-class PointsBalance:
-    available: int = 0
-    pending: int = 0
-    lifetime: int = 0
-    debt: int = 0
-
-
-@dataclass(frozen=True)
 class Member:
     id: str
     name: str
@@ -124,7 +117,7 @@ class Member:
     marketing_consent: bool
     referral_code: str
     joined_at: str
-    points: PointsBalance
+    points: Balance
     tier: str | None = None
     referred_by: str | None = None
 

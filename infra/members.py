@@ -11,6 +11,7 @@ from infra.items import BirthdayMark, EmailClaim, MemberProfile, OutboxEvent, Re
 from infra.transaction import Transaction, TransactionCancelled
 from domain import members as rules
 from domain.errors import ErrorCode, UserError
+from domain.points.balance import Balance
 
 REFERRAL_CODE_ATTEMPTS = 5
 OUTBOX_TTL_SECONDS = 7 * 24 * 3600
@@ -25,7 +26,7 @@ def to_member(p: MemberProfile) -> rules.Member:
         marketing_consent=bool(p.marketing_consent),
         referral_code=p.referral_code,
         joined_at=p.joined_at,
-        points=rules.PointsBalance(available=int(p.available), pending=int(p.pending),
+        points=Balance(available=int(p.available), pending=int(p.pending),
                                    lifetime=int(p.lifetime), debt=int(p.debt)),
         tier=p.tier,
         referred_by=p.referred_by,

@@ -10,7 +10,7 @@ from typing import Callable
 from domain.errors import UserError
 from domain.points import lots as lot_rules
 from domain.points.actions import BIRTHDAY, birthday_days
-from domain.points.balance import Balance, EntryStatus, EntryType, Movement, expire, release
+from domain.points.balance import EntryStatus, EntryType, Movement, release
 from infra import keys
 from infra.items import MemberProfile, TableItem, read_partition
 from infra.members import Members, outbox_event

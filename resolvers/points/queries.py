@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import strawberry
 
-from domain.access import Kind
 from infra.audit import AuditTrail
 from resolvers.context import Info
 from resolvers.pagination import Connection, Edge, PageInfo, page_size

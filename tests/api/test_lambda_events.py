@@ -5,7 +5,6 @@ import base64
 import importlib
 import json
 import sys
-import time
 import uuid
 from types import ModuleType, SimpleNamespace
 from typing import Any, Iterator
@@ -13,11 +12,11 @@ from typing import Any, Iterator
 import pytest
 
 from infra.items import TableItem
+from tests.aws_events import http_api_event
 from tests.conftest import ENROLL
 
 ME = "{ me { id name } }"
 MIB = 1024 * 1024
-API_HOST = "abc123.execute-api.us-east-1.amazonaws.com"
 
 
 @pytest.fixture(scope="module")
@@ -47,50 +46,6 @@ def lambda_module(dynamodb_endpoint, table_name, services, idp, tenants) -> Iter
 def lambda_context(request_id: str) -> SimpleNamespace:
     return SimpleNamespace(function_name="kizuna-api", memory_limit_in_mb=512, aws_request_id=request_id,
                            invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:kizuna-api")
-
-
-def http_api_event(body: bytes | str = b"", *, method: str = "POST", path: str = "/graphql",
-                   stage: str = "$default", token: str | None = None, base64_body: bool = False,
-                   headers: dict[str, str] | None = None, request_id: str | None = None,
-                   raw_query_string: str = "") -> dict[str, Any]:
-    """An API Gateway HTTP API payload v2 event, shaped like the ones API Gateway sends."""
-    raw = body.encode() if isinstance(body, str) else body
-    h = {"accept": "application/json", "content-type": "application/json", "host": API_HOST,
-         "user-agent": "pytest", "x-forwarded-for": "203.0.113.7", "x-forwarded-port": "443",
-         "x-forwarded-proto": "https", "x-amzn-trace-id": "Root=1-67891233-abcdef012345678912345678"}
-    if raw:
-        h["content-length"] = str(len(raw))
-    if token:
-        h["authorization"] = f"Bearer {token}"
-    h.update(headers or {})
-    now = time.time()
-    route_key = "$default" if stage == "$default" else f"{method} /graphql"
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": path,
-        "rawQueryString": raw_query_string,
-        "headers": h,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "domainName": API_HOST,
-            "domainPrefix": "abc123",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7",
-                     "userAgent": "pytest"},
-            "requestId": request_id or f"{uuid.uuid4().hex[:8]}=",
-            "routeKey": route_key,
-            "stage": stage,
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "timeEpoch": int(now * 1000),
-        },
-        "isBase64Encoded": base64_body,
-    }
-    if raw:
-        event["body"] = base64.b64encode(raw).decode() if base64_body else raw.decode()
-    if raw_query_string:
-        event["queryStringParameters"] = dict(p.split("=", 1) for p in raw_query_string.split("&"))
-    return event
 
 
 def graphql_body(query: str, variables: dict[str, Any] | None = None) -> bytes:
