@@ -26,8 +26,8 @@ def to_member(p: MemberProfile) -> rules.Member:
         marketing_consent=bool(p.marketing_consent),
         referral_code=p.referral_code,
         joined_at=p.joined_at,
-        points=Balance(available=int(p.available), pending=int(p.pending),
-                                   lifetime=int(p.lifetime), debt=int(p.debt)),
+        points=Balance(available=int(p.available), pending=int(p.pending), lifetime=int(p.lifetime),
+                       debt=int(p.debt)),
         tier=p.tier,
         referred_by=p.referred_by,
     )

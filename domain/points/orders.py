@@ -229,23 +229,26 @@ def return_rate(orders: list[OrderSummary], now: datetime, window_days: int) -> 
     return ReturnRate(orders=len(recent), returns=sum(1 for o in recent if o.returned), window_days=window_days)
 
 
-def points_for_return(resolution: ReturnResolution, program: Program) -> tuple[bool, int]:
-    """(reverse the refunded lines?, bonus points) for each of the four ways a return ends."""
+def return_rate_decides(resolution: ReturnResolution, program: Program) -> bool:
+    """Whether `points_for_return` needs the member's return rate (an exchange bonus with a rate gate)."""
+    return (resolution is ReturnResolution.EXCHANGE and program.exchange_bonus_points > 0
+            and program.exchange_bonus_max_return_rate is not None)
+
+
+def points_for_return(resolution: ReturnResolution, program: Program,
+                      rate: ReturnRate | None = None) -> tuple[bool, int]:
+    """(reverse the refunded lines?, bonus points) for each of the four ways a return ends. The
+    exchange bonus is withheld when the member's return `rate` is above the program's gate."""
     if resolution is ReturnResolution.REFUND:
         return True, 0
     if resolution is ReturnResolution.EXCHANGE:
+        cap = program.exchange_bonus_max_return_rate
+        if cap is not None and rate is not None and rate.rate > cap:
+            return False, 0
         return False, program.exchange_bonus_points
     if resolution is ReturnResolution.WARRANTY_EXCHANGE:
         return False, 0
     return program.store_credit_points is StoreCreditPoints.REVERSE, 0
-
-
-def exchange_bonus(program: Program, rate: ReturnRate | None) -> int:
-    """The bonus for choosing an exchange, unless the member returns more than the program allows."""
-    cap = program.exchange_bonus_max_return_rate
-    if cap is not None and rate is not None and rate.rate > cap:
-        return 0
-    return program.exchange_bonus_points
 
 
 @dataclass(frozen=True)

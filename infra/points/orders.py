@@ -216,10 +216,10 @@ class OrderBook:
             return ReturnResult(req.order_id, "", 0, 0)
         member_id = owner.member_id
         program = self.programs.program()
-        reverse_lines, bonus = rules.points_for_return(req.resolution, program)
-        if bonus and program.exchange_bonus_max_return_rate is not None:
-            # This exchange is a return too: it counts in the rate that decides the bonus.
-            bonus = rules.exchange_bonus(program, self.return_rate(member_id, now, also_returned=req.order_id))
+        # An exchange is a return too: it counts in the rate that may decide its bonus.
+        rate = (self.return_rate(member_id, now, also_returned=req.order_id)
+                if rules.return_rate_decides(req.resolution, program) else None)
+        reverse_lines, bonus = rules.points_for_return(req.resolution, program, rate)
         ledger = MemberLedger(self.tenant, member_id, now, program)
         mark = SourceMark(ledger.pk, f"{keys.SOURCE_PREFIX}return#{req.return_id}", cause=f"return:{req.return_id}",
                           created_at=now.isoformat())

@@ -115,7 +115,8 @@ class ProgramInput:
         if self.tier_multipliers is not None:
             changes["tier_multipliers"] = tuple((t.tier, t.factor) for t in self.tier_multipliers)
         for name in ("rounding", "basis", "return_window_days", "expiry_mode", "expiry_months", "expiring_soon_days",
-                     "exchange_bonus_points", "exchange_bonus_max_return_rate", "store_credit_points", "return_rate_window_days", "timezone"):
+                     "exchange_bonus_points", "exchange_bonus_max_return_rate", "store_credit_points",
+                     "return_rate_window_days", "timezone"):
             value = getattr(self, name)
             if value is not None:
                 changes[name] = value

@@ -111,6 +111,24 @@ def test_the_four_return_resolutions():
     assert o.points_for_return(o.ReturnResolution.STORE_CREDIT, keep) == (False, 0)
 
 
+def test_the_exchange_bonus_is_withheld_above_the_return_rate_gate():
+    gated = p.Program(exchange_bonus_points=50, exchange_bonus_max_return_rate=Decimal("0.5"))
+    assert o.return_rate_decides(o.ReturnResolution.EXCHANGE, gated)
+    assert not o.return_rate_decides(o.ReturnResolution.REFUND, gated)
+    assert not o.return_rate_decides(o.ReturnResolution.EXCHANGE, p.Program(exchange_bonus_points=50))
+    half, most = o.ReturnRate(orders=4, returns=2, window_days=180), o.ReturnRate(orders=4, returns=3, window_days=180)
+    assert o.points_for_return(o.ReturnResolution.EXCHANGE, gated, half) == (False, 50)
+    assert o.points_for_return(o.ReturnResolution.EXCHANGE, gated, most) == (False, 0)
+
+
+def test_time_zones_are_iana_names_and_local_time_follows_them():
+    assert p.known_zone("Asia/Tokyo") and p.known_zone("UTC")
+    for bad in ("Mars/Olympus", "../etc/passwd", "/etc/localtime", "", "x" * 300):
+        assert not p.known_zone(bad), bad
+    at = datetime(2027, 1, 1, 3, tzinfo=timezone.utc)
+    assert p.Program(timezone="America/Los_Angeles").local_time(at).date().isoformat() == "2026-12-31"
+
+
 def test_reversal_takes_pending_first_then_available_and_the_rest_becomes_debt():
     m = b.reverse(b.Balance(available=30, pending=20), 70, pending_of_order=20)
     assert (m.pending, m.available, m.debt, m.consumed) == (-20, -30, 20, 30)
