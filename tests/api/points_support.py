@@ -5,10 +5,10 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+from domain.points import lots as lot_rules
 from infra import keys
 from infra.items import MemberProfile, TableItem
-from infra.points.history import all_entries
-from infra.points.items import PointLot
+from infra.points.items import LedgerEntry, OrderRecord, PointLot
 from infra.points.jobs import PointsJobs
 from infra.points.program_store import ProgramStore
 
@@ -46,19 +46,32 @@ def jobs(services: Any, tenant: str) -> PointsJobs:
     return PointsJobs(tenant, ProgramStore(tenant, services.programs))
 
 
-def books(tenant: str, member_id: str) -> dict[str, int]:
-    """The member's stored state, read raw, for invariant checks."""
+def books(tenant: str, member_id: str) -> dict[str, Any]:
+    """The member's stored state, read raw in one partition Query, for invariant checks."""
     items = list(TableItem.query(keys.member_pk(tenant, member_id), consistent_read=True))
     profile = next(i for i in items if isinstance(i, MemberProfile))
     lots = [i for i in items if isinstance(i, PointLot)]
+    entries = [i for i in items if isinstance(i, LedgerEntry)]
+    orders = [i for i in items if isinstance(i, OrderRecord)]
+    consumed = int(profile.lots_consumed)
+    walked = lot_rules.what_is_left(
+        [lot_rules.Lot(x.SK, int(x.points), datetime.fromisoformat(x.earned_at), None) for x in lots], consumed)
     return {"available": int(profile.available), "pending": int(profile.pending), "debt": int(profile.debt),
-            "lifetime": int(profile.lifetime), "ledger": sum(int(e.points) for e in all_entries(tenant, member_id)),
-            "lots": sum(int(x.points) for x in lots) - int(profile.lots_consumed)}
+            "lifetime": int(profile.lifetime), "consumed": consumed, "entries": entries,
+            "ledger": sum(int(e.points) for e in entries),
+            "lot_points": [int(x.points) for x in lots], "lots": sum(int(x.points) for x in lots) - consumed,
+            "lots_left": [x.left for x in walked],
+            "orders_pending": sum(int(r.pending_points) for r in orders if r.status == "PENDING")}
 
 
-def assert_books_balance(tenant: str, member_id: str) -> dict[str, int]:
+def assert_books_balance(tenant: str, member_id: str) -> dict[str, Any]:
+    """sum(ledger) == available + pending - debt; lots hold exactly the available points; pending is what
+    the pending orders hold; nothing negative."""
     b = books(tenant, member_id)
     assert b["ledger"] == b["available"] + b["pending"] - b["debt"], b
     assert b["lots"] == b["available"], b
-    assert min(b["available"], b["pending"], b["debt"]) >= 0, b
+    assert sum(b["lots_left"]) == b["available"], b  # `lotsConsumed` never runs past the lots
+    assert min(b["available"], b["pending"], b["debt"], b["consumed"], *b["lots_left"]) >= 0, b
+    assert all(points > 0 for points in b["lot_points"]), b
+    assert b["pending"] == b["orders_pending"], b  # pending points are the pending orders' own
     return b

@@ -18,7 +18,6 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from domain.errors import UserError, UserErrors
 from domain.members import Enrollment
-from domain.points import lots as lot_rules
 from domain.points.orders import Order, OrderLine, ReturnedLine, ReturnRequest, ReturnResolution
 from domain.points.program import ActionRule, EarnRate, ExpiryMode, Program
 from domain.points.rewards import Reward, RewardKind
@@ -26,11 +25,11 @@ from infra import keys
 from infra.items import MemberProfile, TableItem
 from infra.members import Members
 from infra.points.adjustments import ActionCredits, Adjustments
-from infra.points.items import LedgerEntry, OrderRecord, PointLot
 from infra.points.jobs import PointsJobs
 from infra.points.orders import OrderBook
 from infra.points.program_store import ProgramCache, ProgramStore
 from infra.points.rewards import RewardDesk
+from tests.api.points_support import assert_books_balance
 from tests.support import new_tenant
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -187,28 +186,7 @@ class LedgerMachine(RuleBasedStateMachine):
     # -- what must always hold ------------------------------------------------------------------------------
     @invariant()
     def books_balance(self) -> None:
-        items = list(TableItem.query(self.pk(), consistent_read=True))
-        profile = next(i for i in items if isinstance(i, MemberProfile))
-        available, pending, debt = int(profile.available), int(profile.pending), int(profile.debt)
-        consumed = int(profile.lots_consumed)
-        entries = [i for i in items if isinstance(i, LedgerEntry)]
-        lots = [i for i in items if isinstance(i, PointLot)]
-        records = [i for i in items if isinstance(i, OrderRecord)]
-        state = {"available": available, "pending": pending, "debt": debt, "consumed": consumed,
-                 "ledger": [(e.entry_type, int(e.points)) for e in entries],
-                 "lots": [(x.SK, int(x.points)) for x in lots],
-                 "orders": [(r.order_id, r.status, int(r.pending_points)) for r in records], "now": self.now}
-
-        assert sum(int(e.points) for e in entries) == available + pending - debt, state
-        assert available >= 0 and pending >= 0 and debt >= 0, state
-        assert consumed >= 0, state
-        assert sum(int(x.points) for x in lots) - consumed == available, state
-        walked = lot_rules.what_is_left(
-            [lot_rules.Lot(x.SK, int(x.points), datetime.fromisoformat(x.earned_at), None) for x in lots], consumed)
-        assert all(x.left >= 0 for x in walked), state
-        assert sum(x.left for x in walked) == available, state  # `consumed` never runs past the lots
-        assert all(int(x.points) > 0 for x in lots), state
-        assert pending == sum(int(r.pending_points) for r in records if r.status == "PENDING"), state
+        assert_books_balance(self.tenant, self.member_id)
 
 
 @pytest.mark.slow  # still part of the default run: nothing deselects `slow`

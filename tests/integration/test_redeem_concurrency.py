@@ -9,18 +9,16 @@ import threading
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from typing import Any, Iterator
 
 import httpx
 import pytest
 
 from api.http import Api
-from domain.points import lots as lot_rules
 from infra import keys
-from infra.items import MemberProfile, TableItem
-from infra.points.items import Coupon, LedgerEntry, PointLot, RewardItem, RewardLimit
+from infra.points.items import Coupon, RewardItem, RewardLimit
 from infra.points.program_store import REWARD_PREFIX
+from tests.api.points_support import assert_books_balance
 from tests.conftest import enroll
 from tests.support import live_server as serve
 
@@ -87,27 +85,6 @@ def new_reward(admin, cost: int, **extra: Any) -> str:
 
 
 # -- reading the stored books ------------------------------------------------------------------------------
-
-def books(tenant: str, member_id: str) -> dict[str, Any]:
-    items = list(TableItem.query(keys.member_pk(tenant, member_id), consistent_read=True))
-    profile = next(i for i in items if isinstance(i, MemberProfile))
-    lots = [i for i in items if isinstance(i, PointLot)]
-    entries = [i for i in items if isinstance(i, LedgerEntry)]
-    return {"available": int(profile.available), "pending": int(profile.pending), "debt": int(profile.debt),
-            "consumed": int(profile.lots_consumed), "lots": lots, "entries": entries,
-            "ledger": sum(int(e.points) for e in entries)}
-
-
-def assert_books_balance(tenant: str, member_id: str) -> dict[str, Any]:
-    b = books(tenant, member_id)
-    assert b["ledger"] == b["available"] + b["pending"] - b["debt"], b
-    assert min(b["available"], b["pending"], b["debt"], b["consumed"]) >= 0, b
-    assert sum(int(x.points) for x in b["lots"]) - b["consumed"] == b["available"], b
-    walked = lot_rules.what_is_left([lot_rules.Lot(x.SK, int(x.points), datetime.fromisoformat(x.earned_at), None)
-                                     for x in b["lots"]], b["consumed"])
-    assert sum(x.left for x in walked) == b["available"], b  # `consumed` never runs past the lots
-    return b
-
 
 def reward_item(tenant: str, reward_id: str) -> RewardItem:
     return RewardItem.get(keys.program_pk(tenant), f"{REWARD_PREFIX}{reward_id}", consistent_read=True)
