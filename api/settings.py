@@ -1,10 +1,15 @@
-"""Server configuration, read from the environment once per container (and nowhere else)."""
+"""Server configuration, read from the environment once per container (and nowhere else).
+
+The secret parts (webhook secrets, cursor key, issuers) come from SSM Parameter Store when the environment
+names their parameters; see api/secrets.py."""
 from __future__ import annotations
 
 import json
 import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping
+
+from api.secrets import ParameterStore, SecretsError, load as load_secrets
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,13 @@ class Settings:
     issuers: tuple[IssuerSettings, ...] = ()
     stage_tenants: Mapping[str, str] = field(default_factory=dict)  # API stage -> tenant for anonymous calls
     default_tenant: str | None = None
-    webhook_secrets: Mapping[str, str] = field(default_factory=dict)  # tenant -> HMAC secret
+    # tenant -> HMAC secret: a plain dict locally and in tests; in AWS an api.secrets.WebhookSecrets that
+    # reads through the SSM parameter cache, so a rotation is picked up without a redeploy.
+    # repr=False: a logged Settings must not carry secrets.
+    webhook_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # Key of the connection cursors (AES-GCM). None: a random key per container, so cursors only
+    # work within one container; every deployment sets one (SSM in AWS, the environment locally).
+    cursor_secret: str | None = field(default=None, repr=False)
     jwt_leeway_seconds: int = 30
     jwks_refetch_interval_seconds: float = 60.0
     max_body_bytes: int = 64 * 1024
@@ -53,14 +64,20 @@ class Settings:
         return tuple(dict.fromkeys(found))
 
 
-def from_env(environ: Mapping[str, str] | None = None) -> Settings:
+def from_env(environ: Mapping[str, str] | None = None, *, parameters: ParameterStore | None = None) -> Settings:
+    """Settings from the environment; the secrets from the SSM parameters it names (read now, through
+    `parameters` or the container's store) or from their plain variables. Raises SecretsError at init."""
     env = os.environ if environ is None else environ
 
     def js(name: str, default: Any) -> Any:
         raw = env.get(name)
         return json.loads(raw) if raw else default
 
-    issuers = tuple(IssuerSettings(**i) for i in js("KIZUNA_ISSUERS", []))
+    secret = load_secrets(env, parameters)
+    try:
+        issuers = tuple(IssuerSettings(**i) for i in secret.issuers)
+    except TypeError as e:  # an unknown or missing key; the message names keys, never values
+        raise SecretsError(f"KIZUNA_ISSUERS: an issuer has unknown or missing keys: {e}") from None
     return Settings(
         env=env.get("KIZUNA_ENV", "production"),
         table_name=env.get("KIZUNA_TABLE", "kizuna"),
@@ -69,5 +86,6 @@ def from_env(environ: Mapping[str, str] | None = None) -> Settings:
         issuers=issuers,
         stage_tenants=js("KIZUNA_STAGE_TENANTS", {}),
         default_tenant=env.get("KIZUNA_DEFAULT_TENANT") or None,
-        webhook_secrets=js("KIZUNA_WEBHOOK_SECRETS", {}),
+        webhook_secrets=secret.webhook_secrets,
+        cursor_secret=secret.cursor_secret,
     )

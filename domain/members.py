@@ -6,16 +6,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
+from domain import bounds
 from domain.errors import ErrorCode, UserError, collect
 from domain.points.balance import Balance
 
 NAME_MAX = 100
-EMAIL_MAX = 254
+EMAIL_MAX = bounds.EMAIL_MAX
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MIN_AGE_YEARS = 13
 REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O/1/I: read aloud without mistakes
 REFERRAL_LENGTH = 8
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-_MEMBER_ID = re.compile(r"^[A-Za-z0-9._:@|+=-]{1,128}$")
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,8 @@ def normalize_email(email: str) -> str:
 
 
 def valid_member_id(member_id: str) -> bool:
-    """Member ids come from the identity provider's `sub`; the table key forbids '#' and spaces."""
-    return bool(_MEMBER_ID.match(member_id))
+    """Member ids come from the identity provider's `sub` and become keys: the shared id bound."""
+    return not isinstance(bounds.IDENTIFIER.check(member_id), UserError) and member_id == member_id.strip()
 
 
 def check_name(name: str | None, field: str = "name") -> UserError | None:
@@ -57,7 +57,10 @@ def check_name(name: str | None, field: str = "name") -> UserError | None:
 def check_email(email: str | None, field: str = "email") -> UserError | None:
     if email is None:
         return None
-    if len(email) > EMAIL_MAX or not _EMAIL.match(email.strip()):
+    stored = bounds.problem(bounds.EMAIL.check(email), field)
+    if stored is not None:
+        return stored
+    if not _EMAIL.match(email.strip()):
         return UserError(ErrorCode.INVALID, "Email is not a valid address.", field)
     return None
 

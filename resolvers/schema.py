@@ -2,19 +2,26 @@
 from __future__ import annotations
 
 import logging
-import re
-from typing import Any
+import operator
+from typing import Any, Callable
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationRule,
+)
 from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
@@ -22,26 +29,23 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from domain.errors import UserError, UserErrors
+from infra.dynamo_errors import RetryLater, is_retryable
 from resolvers.members.mutations.all import MemberMutations
 from resolvers.members.queries import MemberQueries
 from resolvers.points.mutations.all import PointsMutations
 from resolvers.points.queries import PointsQueries
+from resolvers.scalars import SCALAR_MAP, BoundedInputs
+from resolvers.webhooks.queries import WebhookQueries
 
 log = logging.getLogger("kizuna.graphql")
 
-QUERY_TYPES: tuple[type, ...] = (MemberQueries, PointsQueries)
+QUERY_TYPES: tuple[type, ...] = (MemberQueries, PointsQueries, WebhookQueries)
 MUTATION_TYPES: tuple[type, ...] = (MemberMutations, PointsMutations)
 
 
-_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
-
-
 class MaskUnexpectedErrors(SchemaExtension):
-    """Known errors pass with a code; anything else is logged with context and masked. In
-    production, validation errors lose their "Did you mean ...?" hints, which would leak the schema."""
-
-    def __init__(self, hide_suggestions: bool = True):
-        self.hide_suggestions = hide_suggestions
+    """Known errors pass with a code; anything else is logged with context and masked. ("Did you
+    mean ...?" hints are dropped where every response body is serialized: api.messages.json_response.)"""
 
     def on_operation(self) -> Any:
         yield
@@ -52,9 +56,6 @@ class MaskUnexpectedErrors(SchemaExtension):
 
     def _process(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
-        if original is None and self.hide_suggestions and "Did you mean" in error.message:
-            return GraphQLError(_SUGGESTION.sub("", error.message), error.nodes, error.source, error.positions,
-                                error.path, extensions=error.extensions)
         if original is None or isinstance(original, (StrawberryGraphQLError, GraphQLError)):
             return error  # syntax, validation, limits and permission errors: written for the caller
         if isinstance(original, (UserError, UserErrors)):
@@ -66,6 +67,16 @@ class MaskUnexpectedErrors(SchemaExtension):
                                 error.positions, error.path, extensions={"code": "FORBIDDEN"})
         context = self.execution_context.context
         correlation_id = getattr(context, "correlation_id", None)
+        if isinstance(original, RetryLater) or is_retryable(original):
+            # Throttled, conflicting or timed out: not the caller's mistake and not a bug; the same
+            # request again is safe (every write is keyed) and will likely succeed.
+            retry_after = getattr(original, "retry_after", 1)
+            log.warning("retryable fault in %s at %s: %s", self.execution_context.operation_name or "operation",
+                        error.path, original, extra={"correlation_id": correlation_id, "path": error.path})
+            return GraphQLError("The service is busy; send the same request again shortly.", error.nodes,
+                                error.source, error.positions, error.path,
+                                extensions={"code": "RETRY_LATER", "retryAfter": retry_after,
+                                            "correlationId": correlation_id})
         log.error("unexpected error in %s at %s", self.execution_context.operation_name or "operation",
                   error.path, exc_info=original,
                   extra={"correlation_id": correlation_id, "path": error.path})
@@ -73,12 +84,99 @@ class MaskUnexpectedErrors(SchemaExtension):
                             extensions={"code": "INTERNAL", "correlationId": correlation_id})
 
 
+# -- limits on the document -----------------------------------------------------------------------
+# Our own depth and alias rules, not strawberry's: those recurse per spread, so fragments spreading
+# each other twice at each of n levels cost 2**n steps (a 2 KB document held a Lambda for minutes),
+# and its depth rule raised KeyError on a spread of an unknown fragment. These measure each fragment
+# once, without recursion, and leave unknown fragments and fragment cycles to graphql-core's
+# KnownFragmentNames and NoFragmentCycles rules, which report them.
+def _measure(selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode], memo: dict[str, int],
+             *, weight: Callable[[FieldNode], int], descend: Callable[[FieldNode], bool],
+             combine: Callable[[int, int], int]) -> int:
+    """Fold a selection set bottom-up: a field is its weight plus the fold of its selections (when it
+    descends), a fragment is the fold of its selections, `combine` joins siblings."""
+    # frames: selections left, folded so far (a one-item list, updated in place), weight, fragment name
+    stack: list[tuple[Any, list[int], int, str | None]] = [(iter(selection_set.selections), [0], 0, None)]
+    active: set[str] = set()
+    while True:
+        selections, folded, own, fragment = stack[-1]
+        node = next(selections, None)
+        if node is None:
+            stack.pop()
+            value = folded[0] + own
+            if fragment is not None:
+                memo[fragment] = value
+                active.discard(fragment)
+            if not stack:
+                return value
+            stack[-1][1][0] = combine(stack[-1][1][0], value)
+        elif isinstance(node, FieldNode):
+            if node.selection_set is not None and descend(node):
+                stack.append((iter(node.selection_set.selections), [0], weight(node), None))
+            else:
+                folded[0] = combine(folded[0], weight(node))
+        elif isinstance(node, InlineFragmentNode):
+            stack.append((iter(node.selection_set.selections), [0], 0, None))
+        else:  # a fragment spread
+            name = node.name.value
+            if False:
+                folded[0] = combine(folded[0], memo[name])
+            elif name in fragments and name not in active:
+                active.add(name)
+                stack.append((iter(fragments[name].selection_set.selections), [0], 0, name))
+
+
+def _parts(document: DocumentNode) -> tuple[list[OperationDefinitionNode], dict[str, FragmentDefinitionNode]]:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    return operations, fragments
+
+
+def depth_rule(max_depth: int) -> type[ValidationRule]:
+    """Nesting of fields, as strawberry's QueryDepthLimiter counts it: top-level fields are depth 0,
+    and introspection fields (`__schema`, `__type`) do not count what is below them."""
+
+    def descends(field: FieldNode) -> bool:
+        return not field.name.value.startswith("__")
+
+    def level(field: FieldNode) -> int:
+        return int(field.selection_set is not None and descends(field))
+
+    class MaxDepth(ValidationRule):
+        def enter_document(self, node: DocumentNode, *_: Any) -> None:
+            operations, fragments = _parts(node)
+            memo: dict[str, int] = {}
+            for operation in operations:
+                depth = _measure(operation.selection_set, fragments, memo, weight=level, descend=descends,
+                                 combine=max)
+                if depth > max_depth:
+                    name = operation.name.value if operation.name else "anonymous"
+                    self.report_error(GraphQLError(f"'{name}' exceeds maximum operation depth of {max_depth}",
+                                                   [operation]))
+
+    return MaxDepth
+
+
+def aliases_rule(max_aliases: int) -> type[ValidationRule]:
+    """Aliases in the whole document, each fragment counted once per spread (the work it asks for)."""
+
+    class MaxAliases(ValidationRule):
+        def enter_document(self, node: DocumentNode, *_: Any) -> None:
+            operations, fragments = _parts(node)
+            memo: dict[str, int] = {}
+            total = sum(_measure(o.selection_set, fragments, memo, weight=lambda f: int(f.alias is not None),
+                                 descend=lambda f: True, combine=operator.add) for o in operations)
+            if total > max_aliases:
+                self.report_error(GraphQLError(f"{total} aliases found. Allowed: {max_aliases}"))
+
+    return MaxAliases
+
+
 def build_schema(*, dev: bool = False, max_depth: int = 10, max_aliases: int = 15,
                  max_tokens: int = 2000) -> strawberry.Schema:
     # Limit rules are built once: the validation cache is keyed by the rule classes, and building
     # them per request (as the limiter extensions do) would make every request a cache miss.
-    rules = [*QueryDepthLimiter(max_depth=max_depth).validation_rules,
-             *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules]
+    rules = [depth_rule(max_depth), aliases_rule(max_aliases)]
     if not dev:
         rules += DisableIntrospection().validation_rules
     extensions: list[Any] = [
@@ -86,11 +184,12 @@ def build_schema(*, dev: bool = False, max_depth: int = 10, max_aliases: int = 1
         lambda: ParserCache(maxsize=256),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),
-        lambda: MaskUnexpectedErrors(hide_suggestions=not dev),
+        MaskUnexpectedErrors,
+        BoundedInputs,  # stateless: one instance per request is all it needs
     ]
     Query = merge_types("Query", QUERY_TYPES)
     Mutation = merge_types("Mutation", MUTATION_TYPES)
     return strawberry.Schema(
         query=Query, mutation=Mutation, extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=not dev),
+        config=StrawberryConfig(disable_field_suggestions=not dev, scalar_map=SCALAR_MAP),
     )

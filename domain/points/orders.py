@@ -1,16 +1,16 @@
 """Orders and what they earn: per-line points on what was paid, the return window, refunds and returns."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import Enum
 
+from domain import bounds
 from domain.errors import ErrorCode, UserError, collect
+from domain.members import check_email
 from domain.points.program import EarnBasis, Program, Rounding, StoreCreditPoints
 
-_EXTERNAL_ID = re.compile(r"^[A-Za-z0-9._:/-]{1,64}$")
 MAX_LINES = 250
 MAX_QUANTITY = 10_000
 
@@ -72,19 +72,12 @@ class OrderEarning:
 
 
 def parse_amount(raw: object, field_name: str) -> Decimal:
-    try:
-        value = Decimal(str(raw))
-    except (InvalidOperation, ValueError):
-        raise UserError(ErrorCode.INVALID, "Amounts are decimal strings such as \"12.50\".", field_name) from None
-    if not value.is_finite():
-        raise UserError(ErrorCode.INVALID, "Amounts must be finite numbers.", field_name)
-    return value
+    """An amount from a payload: the shared decimal bound (finite, 12 digits before the point, 6 after)."""
+    return bounds.value_or_raise(bounds.check_decimal(str(raw)), field_name)
 
 
 def check_external_id(value: str, field_name: str) -> UserError | None:
-    if not _EXTERNAL_ID.match(value or ""):
-        return UserError(ErrorCode.INVALID, "Ids are 1-64 characters of letters, digits and . _ : / -", field_name)
-    return None
+    return bounds.problem(bounds.IDENTIFIER.check(value or ""), field_name)
 
 
 def validate_order(order: Order, program: Program) -> Order:
@@ -96,6 +89,8 @@ def validate_order(order: Order, program: Program) -> Order:
         problems.append(UserError(ErrorCode.OUT_OF_RANGE, f"An order has at most {MAX_LINES} lines.", "lines"))
     for i, line in enumerate(order.lines):
         problems.append(check_external_id(line.id, f"lines.{i}.id"))
+        if line.product_id is not None:
+            problems.append(check_external_id(line.product_id, f"lines.{i}.productId"))
         if not 1 <= line.quantity <= MAX_QUANTITY:
             problems.append(UserError(ErrorCode.OUT_OF_RANGE, "Quantity is 1 to 10,000.", f"lines.{i}.quantity"))
         if line.price < 0 or line.price > program.max_order_amount:
@@ -107,6 +102,14 @@ def validate_order(order: Order, program: Program) -> Order:
             problems.append(UserError(ErrorCode.OUT_OF_RANGE, f"The {name} is out of range.", name))
     if order.subtotal > order.total:
         problems.append(UserError(ErrorCode.INVALID, "The subtotal cannot exceed the total.", "subtotal"))
+    # The order system's ids and the email become keys: the shared bounds, whatever the order came through.
+    for name, value in (("memberId", order.member_id), ("customerId", order.customer_id)):
+        if value is not None:
+            problems.append(check_external_id(value, name))
+    if order.email is not None:
+        problems.append(check_email(order.email, "email"))
+    problems += [bounds.moment_problem(order.ordered_at, "orderedAt"),
+                 bounds.moment_problem(order.delivered_at, "deliveredAt")]
     if order.email is None and order.member_id is None and order.customer_id is None:
         problems.append(UserError(ErrorCode.REQUIRED, "Name the member, or give the customer's email.", "email"))
     try:

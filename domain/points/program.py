@@ -225,6 +225,8 @@ def check_action(a: ActionRule, field: str = "action") -> UserError | None:
         return UserError(ErrorCode.OUT_OF_RANGE, "Action points are 1 to 1,000,000.", field)
     if a.cap_per_period is not None and a.cap_per_period < 1:
         return UserError(ErrorCode.OUT_OF_RANGE, "A cap is at least 1.", field)
+    if a.max_return_rate is not None and not Decimal(0) <= a.max_return_rate <= 1:
+        return UserError(ErrorCode.OUT_OF_RANGE, "A return rate is a share from 0 to 1.", field)
     if not 0 <= a.cooldown_seconds <= 366 * 86400:
         return UserError(ErrorCode.OUT_OF_RANGE, "The cooldown is 0 seconds to a year.", field)
     return None

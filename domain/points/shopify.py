@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Mapping
 
+from domain import bounds
 from domain.errors import ErrorCode, UserError, UserErrors, collect
 from domain.members import normalize_email
 from domain.points.orders import (Order, OrderLine, ReturnedLine, ReturnRequest, ReturnResolution, check_external_id,
@@ -186,17 +187,14 @@ class _Reader:
             if required:
                 self.fail(ErrorCode.REQUIRED, f"`{field}` is required.", field)
             return None
-        try:
-            if not isinstance(value, str):
-                raise ValueError
-            at = datetime.fromisoformat(value.strip())
-        except ValueError:
+        if not isinstance(value, str):
             self.fail(ErrorCode.INVALID, f"`{field}` must be an ISO 8601 timestamp.", field)
             return None
-        if at.tzinfo is None:
-            self.fail(ErrorCode.INVALID, f"`{field}` needs a time zone (e.g. 2026-11-22T10:00:00-05:00).", field)
+        checked = bounds.check_moment(value)
+        if isinstance(checked, UserError):
+            self.fail(checked.code, f"`{field}`: {checked.message}", field)
             return None
-        return at.astimezone(timezone.utc)
+        return checked
 
 
 def parse(topic: Topic, payload: dict[str, Any]) -> Parsed:

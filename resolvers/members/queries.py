@@ -5,6 +5,7 @@ import strawberry
 
 from infra.items import MemberProfile
 from infra.members import to_member
+
 from resolvers.context import Info
 from resolvers.members.types import Member
 from resolvers.pagination import Connection, Edge, PageInfo, page_size

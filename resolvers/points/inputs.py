@@ -2,31 +2,21 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 
 import strawberry
 
-from domain.errors import ErrorCode, UserError, collect
-from domain.members import normalize_email
 from domain.points import orders as order_rules
 from domain.points import program as program_rules
-from domain.points.orders import parse_amount
+from domain import bounds
+from resolvers.scalars import bounded
 from resolvers.points.types import EarnBasis, ExpiryMode, Period, ReturnResolution, Rounding, StoreCreditPoints
-
-
-def aware(at: datetime | None, field: str) -> datetime | None:
-    """External timestamps must say their zone; naive ones are ambiguous and refused."""
-    if at is None:
-        return None
-    if at.tzinfo is None:
-        raise UserError(ErrorCode.INVALID, "Timestamps need a time zone (e.g. 2026-11-22T10:00:00Z).", field)
-    return at.astimezone(timezone.utc)
 
 
 @strawberry.input
 class EarnRateInput:
-    currency: str
+    currency: str = bounded(bounds.CURRENCY)
     unit_amount: Decimal
     points_per_unit: Decimal = Decimal(1)
 
@@ -34,22 +24,22 @@ class EarnRateInput:
 @strawberry.input
 class MultiplierInput:
     factor: Decimal
-    category: str | None = None
-    sku: str | None = None
+    category: str | None = bounded(bounds.LABEL, default=None)
+    sku: str | None = bounded(bounds.LABEL, default=None)
 
 
 @strawberry.input
 class CampaignInput:
-    name: str
+    name: str = bounded(bounds.LABEL)
     factor: Decimal
     starts_at: datetime
     ends_at: datetime
-    categories: list[str] = strawberry.field(default_factory=list)
+    categories: list[str] = bounded(bounds.LABEL, default_factory=list)
 
 
 @strawberry.input
 class ActionRuleInput:
-    action: str
+    action: str = bounded(bounds.ACTION)
     points: int
     cap_per_period: int | None = None
     period: Period = program_rules.Period.LIFETIME
@@ -57,19 +47,19 @@ class ActionRuleInput:
     max_return_rate: Decimal | None = None
 
     def to_domain(self) -> program_rules.ActionRule:
-        return program_rules.ActionRule(self.action.strip().lower(), self.points, self.cap_per_period, self.period,
+        return program_rules.ActionRule(self.action, self.points, self.cap_per_period, self.period,
                                         self.cooldown_seconds, self.max_return_rate)
 
 
 @strawberry.input
 class CategoryReturnWindowInput:
-    category: str
+    category: str = bounded(bounds.LABEL)
     days: int
 
 
 @strawberry.input
 class TierMultiplierInput:
-    tier: str
+    tier: str = bounded(bounds.LABEL)
     factor: Decimal
 
 
@@ -93,20 +83,20 @@ class ProgramInput:
     store_credit_points: StoreCreditPoints | None = None
     return_rate_window_days: int | None = None
     tier_multipliers: list[TierMultiplierInput] | None = None
-    timezone: str | None = strawberry.field(
-        default=None, description="IANA time zone of the brand's calendar (e.g. \"Asia/Tokyo\"): daily, weekly, "
-                                  "monthly and yearly caps and birthdays follow its local days.")
+    timezone: str | None = bounded(
+        bounds.LABEL, default=None, description="IANA time zone of the brand's calendar (e.g. \"Asia/Tokyo\"): daily, "
+                                                "weekly, monthly and yearly caps and birthdays follow its local days.")
 
     def applied_to(self, p: program_rules.Program) -> program_rules.Program:
         changes: dict = {}
         if self.earn_rates is not None:
-            changes["earn_rates"] = tuple(program_rules.EarnRate(r.currency.strip().upper(), r.unit_amount,
+            changes["earn_rates"] = tuple(program_rules.EarnRate(r.currency, r.unit_amount,
                                                                  r.points_per_unit) for r in self.earn_rates)
         if self.multipliers is not None:
             changes["multipliers"] = tuple(program_rules.Multiplier(m.factor, m.category, m.sku) for m in self.multipliers)
         if self.campaigns is not None:
             changes["campaigns"] = tuple(program_rules.Campaign(
-                c.name, c.factor, aware(c.starts_at, "campaigns.startsAt"), aware(c.ends_at, "campaigns.endsAt"),
+                c.name, c.factor, c.starts_at, c.ends_at,
                 tuple(c.categories)) for c in self.campaigns)
         if self.actions is not None:
             changes["actions"] = tuple(a.to_domain() for a in self.actions)
@@ -127,45 +117,39 @@ class ProgramInput:
 class OrderLineInput:
     id: strawberry.ID
     quantity: int
-    price: str = strawberry.field(description="Unit price as a decimal string, e.g. \"1200\" or \"19.99\".")
-    sku: str | None = None
+    price: Decimal = strawberry.field(description="Unit price, e.g. \"1200\" or \"19.99\".")
+    sku: str | None = bounded(bounds.LABEL, default=None)
     product_id: strawberry.ID | None = None
-    category: str | None = None
+    category: str | None = bounded(bounds.LABEL, default=None)
 
 
 @strawberry.input(description="A paid order from the brand's order system.")
 class OrderInput:
     order_id: strawberry.ID
-    currency: str
+    currency: str = bounded(bounds.CURRENCY)
     ordered_at: datetime
     lines: list[OrderLineInput]
-    subtotal: str = strawberry.field(description="Goods after discounts, before tax and shipping.")
-    total: str = strawberry.field(description="Everything paid, with tax and shipping.")
+    subtotal: Decimal = strawberry.field(description="Goods after discounts, before tax and shipping.")
+    total: Decimal = strawberry.field(description="Everything paid, with tax and shipping.")
     member_id: strawberry.ID | None = None
     customer_id: strawberry.ID | None = None
-    email: str | None = None
+    email: str | None = bounded(bounds.EMAIL, default=None)
     delivered_at: datetime | None = None
 
     def to_domain(self) -> order_rules.Order:
         return order_rules.Order(
-            id=str(self.order_id), currency=self.currency.strip().upper(),
-            ordered_at=aware(self.ordered_at, "orderedAt"),  # type: ignore[arg-type]
-            lines=tuple(order_rules.OrderLine(
-                id=str(x.id), quantity=x.quantity, price=parse_amount(x.price, f"lines.{i}.price"), sku=x.sku,
-                product_id=str(x.product_id) if x.product_id else None, category=x.category)
-                for i, x in enumerate(self.lines)),
-            subtotal=parse_amount(self.subtotal, "subtotal"), total=parse_amount(self.total, "total"),
-            customer_id=str(self.customer_id) if self.customer_id else None,
-            email=normalize_email(self.email) if self.email else None,
-            member_id=str(self.member_id) if self.member_id else None,
-            delivered_at=aware(self.delivered_at, "deliveredAt"),
+            id=self.order_id, currency=self.currency, ordered_at=self.ordered_at,
+            lines=tuple(order_rules.OrderLine(id=x.id, quantity=x.quantity, price=x.price, sku=x.sku,
+                                              product_id=x.product_id, category=x.category) for x in self.lines),
+            subtotal=self.subtotal, total=self.total, customer_id=self.customer_id, email=self.email,
+            member_id=self.member_id, delivered_at=self.delivered_at,
         )
 
 
 @strawberry.input
 class ReturnedLineInput:
     line_item_id: strawberry.ID
-    amount: str = strawberry.field(description="Money refunded for this line (goods, before tax).")
+    amount: Decimal = strawberry.field(description="Money refunded for this line (goods, before tax).")
 
 
 @strawberry.input(description="A return or refund of some of an order's lines, and how it was resolved.")
@@ -176,9 +160,6 @@ class OrderReturnInput:
     lines: list[ReturnedLineInput] = strawberry.field(default_factory=list)
 
     def to_domain(self) -> order_rules.ReturnRequest:
-        collect(order_rules.check_external_id(str(self.order_id), "orderId"),
-                order_rules.check_external_id(str(self.return_id), "returnId"))
         return order_rules.ReturnRequest(
-            order_id=str(self.order_id), return_id=str(self.return_id), resolution=self.resolution,
-            lines=tuple(order_rules.ReturnedLine(str(x.line_item_id), parse_amount(x.amount, f"lines.{i}.amount"))
-                        for i, x in enumerate(self.lines)))
+            order_id=self.order_id, return_id=self.return_id, resolution=self.resolution,
+            lines=tuple(order_rules.ReturnedLine(x.line_item_id, x.amount) for x in self.lines))

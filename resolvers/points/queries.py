@@ -4,6 +4,7 @@ from __future__ import annotations
 import strawberry
 
 from infra.audit import AuditTrail
+from resolvers.scalars import CodeArg
 from resolvers.context import Info
 from resolvers.pagination import Connection, Edge, PageInfo, page_size
 from resolvers.permissions import IsAdmin, IsService, IsStaff
@@ -26,7 +27,7 @@ class PointsQueries:
         return [Reward.of(r) for r in everything if r.available_at(now)]
 
     @strawberry.field(permission_classes=[IsService], description="Storefront: look up a coupon before checkout.")
-    def coupon_validate(self, info: Info, code: str) -> Redemption | None:
+    def coupon_validate(self, info: Info, code: CodeArg) -> Redemption | None:
         ctx = info.context
         coupon = ctx.rewards.coupon(code)
         return Redemption.of(ctx.rewards.validate(code, ctx.now())) if coupon else None

@@ -373,9 +373,9 @@ def test_birthdays_and_daily_caps_follow_the_brands_time_zone(client, idp, admin
                                                                fresh_program):
     zone = """mutation($tz: String!) { programUpdate(input: {timezone: $tz}) { program { timezone }
               userErrors { field code } } }"""
-    for bad in ("Mars/Olympus", "../etc/passwd", ""):
+    for bad, code in (("Mars/Olympus", "INVALID"), ("../etc/passwd", "INVALID"), ("", "REQUIRED")):
         refused = admin.ok(zone, {"tz": bad})["programUpdate"]
-        assert refused == {"program": None, "userErrors": [{"field": "timezone", "code": "INVALID"}]}
+        assert refused == {"program": None, "userErrors": [{"field": "timezone", "code": code}]}
     assert admin.ok("{ program { timezone } }")["program"]["timezone"] == "UTC"
     set_zone = admin.ok(zone, {"tz": "America/Los_Angeles"})["programUpdate"]
     assert set_zone == {"program": {"timezone": "America/Los_Angeles"}, "userErrors": []}

@@ -7,6 +7,8 @@ import strawberry
 
 from domain import members as rules
 from domain.errors import collect
+from domain import bounds
+from resolvers.scalars import bounded
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
 from resolvers.members.types import Member
@@ -15,11 +17,12 @@ from resolvers.permissions import IsMember
 
 @strawberry.input
 class MemberEnrollInput:
-    name: str
-    email: str
+    name: str = bounded(bounds.TEXT)
+    email: str = bounded(bounds.EMAIL, description="Contact address. It binds the member's orders only when "
+                                  "the sign-in token vouches for it (a verified email claim).")
     birthday: date | None = None
     marketing_consent: bool = False
-    referral_code: str | None = strawberry.field(default=None, description="A friend's referral code.")
+    referral_code: str | None = bounded(bounds.CODE, default=None, description="A friend's referral code.")
 
 
 @strawberry.type

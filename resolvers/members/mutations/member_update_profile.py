@@ -6,6 +6,8 @@ from datetime import date
 import strawberry
 
 from domain import members as rules
+from domain import bounds
+from resolvers.scalars import bounded
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
 from resolvers.members.types import Member
@@ -14,8 +16,8 @@ from resolvers.permissions import IsMember
 
 @strawberry.input
 class MemberUpdateProfileInput:
-    name: str | None = None
-    email: str | None = None
+    name: str | None = bounded(bounds.TEXT, default=None)
+    email: str | None = bounded(bounds.EMAIL, default=None)
     birthday: date | None = None
     marketing_consent: bool | None = None
 

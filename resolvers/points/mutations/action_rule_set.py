@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers.scalars import ActionArg
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
 from resolvers.permissions import IsAdmin
@@ -29,7 +30,7 @@ def action_rule_set(info: Info, input: ActionRuleInput) -> ActionRulePayload:
 
 
 @payload_errors(ActionRulePayload)
-def action_rule_remove(info: Info, action: str) -> ActionRulePayload:
+def action_rule_remove(info: Info, action: ActionArg) -> ActionRulePayload:
     ctx = info.context
     store = ctx.programs
     store.program().action(action)  # NOT_FOUND when there is no such rule

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers.scalars import ActionArg, KeyArg
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
 from resolvers.permissions import IsStaffOrService
@@ -15,9 +16,9 @@ class ActivityRecordPayload:
 
 
 @payload_errors(ActivityRecordPayload)
-def activity_record(info: Info, member_id: strawberry.ID, action: str, reference: str) -> ActivityRecordPayload:
+def activity_record(info: Info, member_id: strawberry.ID, action: ActionArg, reference: KeyArg) -> ActivityRecordPayload:
     ctx = info.context
-    points = ctx.action_credits.record(str(member_id), action.strip().lower(), reference, ctx.now())
+    points = ctx.action_credits.record(str(member_id), action, reference, ctx.now())
     return ActivityRecordPayload(points=points)
 
 

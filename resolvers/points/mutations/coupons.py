@@ -4,6 +4,7 @@ from __future__ import annotations
 import strawberry
 
 from domain.access import Kind
+from resolvers.scalars import CodeArg
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
 from resolvers.permissions import IsService, Requires
@@ -22,13 +23,13 @@ class CouponPayload:
 
 
 @payload_errors(CouponPayload)
-def coupon_consume(info: Info, code: str, order_id: strawberry.ID) -> CouponPayload:
+def coupon_consume(info: Info, code: CodeArg, order_id: strawberry.ID) -> CouponPayload:
     ctx = info.context
     return CouponPayload(redemption=Redemption.of(ctx.rewards.consume(code, str(order_id), ctx.now())))
 
 
 @payload_errors(CouponPayload)
-def redemption_cancel(info: Info, code: str) -> CouponPayload:
+def redemption_cancel(info: Info, code: CodeArg) -> CouponPayload:
     ctx = info.context
     # A member may cancel only their own coupon; to them another member's code does not exist.
     r = ctx.rewards.cancel(code, ctx.now(), member_id=ctx.principal.member_id)

@@ -7,10 +7,11 @@ import strawberry
 
 from infra.points.orders import OrderOutcome as OutcomeRule
 from infra.points.orders import OrderResult
+
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
 from resolvers.permissions import IsService
-from resolvers.points.inputs import OrderInput, aware
+from resolvers.points.inputs import OrderInput
 
 OrderOutcome = strawberry.enum(OutcomeRule, description="What recording the order did.")
 
@@ -38,7 +39,7 @@ def order_record(info: Info, input: OrderInput) -> OrderRecordPayload:
 @payload_errors(OrderRecordPayload)
 def order_deliver(info: Info, order_id: strawberry.ID, delivered_at: datetime) -> OrderRecordPayload:
     ctx = info.context
-    return OrderRecordPayload.of(ctx.orders.deliver(str(order_id), aware(delivered_at, "deliveredAt")))  # type: ignore[arg-type]
+    return OrderRecordPayload.of(ctx.orders.deliver(order_id, delivered_at))
 
 
 field = strawberry.mutation(resolver=order_record, permission_classes=[IsService],

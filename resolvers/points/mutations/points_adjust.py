@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers.scalars import TextArg
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
 from resolvers.members.queries import load_member
@@ -17,7 +18,7 @@ class PointsAdjustPayload:
 
 
 @payload_errors(PointsAdjustPayload)
-def points_adjust(info: Info, member_id: strawberry.ID, points: int, reason: str) -> PointsAdjustPayload:
+def points_adjust(info: Info, member_id: strawberry.ID, points: int, reason: TextArg) -> PointsAdjustPayload:
     ctx = info.context
     ctx.adjustments.adjust(str(member_id), points, reason, ctx.actor, ctx.now())
     ctx.forget_member(str(member_id))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers.scalars import OptionalTextArg
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
 from resolvers.permissions import IsAdmin
@@ -17,7 +18,7 @@ class ProgramUpdatePayload:
 
 
 @payload_errors(ProgramUpdatePayload)
-def program_update(info: Info, input: ProgramInput, reason: str | None = None) -> ProgramUpdatePayload:
+def program_update(info: Info, input: ProgramInput, reason: OptionalTextArg = None) -> ProgramUpdatePayload:
     ctx = info.context
     store = ctx.programs
     saved = store.save_program(input.applied_to(store.program()), ctx.actor, ctx.now(), reason)

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import strawberry
 
+
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
 from resolvers.permissions import IsMember
+from resolvers.scalars import OptionalKeyArg
 from resolvers.points.types import Redemption
 
 
@@ -16,7 +18,7 @@ class RewardRedeemPayload:
 
 
 @payload_errors(RewardRedeemPayload)
-def reward_redeem(info: Info, reward_id: strawberry.ID, idempotency_key: str | None = None) -> RewardRedeemPayload:
+def reward_redeem(info: Info, reward_id: strawberry.ID, idempotency_key: OptionalKeyArg = None) -> RewardRedeemPayload:
     ctx = info.context
     key = idempotency_key or ctx.idempotency_key
     member_id = ctx.principal.member_id

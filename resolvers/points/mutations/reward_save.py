@@ -7,24 +7,25 @@ from decimal import Decimal
 import strawberry
 
 from domain.points import rewards as rules
+from domain import bounds
+from resolvers.scalars import bounded
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
 from resolvers.permissions import IsAdmin
-from resolvers.points.inputs import aware
 from resolvers.points.types import Reward, RewardKind
 
 
 @strawberry.input
 class RewardInput:
     id: strawberry.ID = strawberry.field(description="A slug such as `free-shipping`; saving it again changes it.")
-    name: str
+    name: str = bounded(bounds.LABEL)
     kind: RewardKind
     points_cost: int
-    description: str = ""
+    description: str = bounded(bounds.TEXT, default="")
     value: Decimal | None = None
-    currency: str | None = None
-    product_sku: str | None = None
-    tier_gate: str | None = None
+    currency: str | None = bounded(bounds.CURRENCY, default=None)
+    product_sku: str | None = bounded(bounds.LABEL, default=None)
+    tier_gate: str | None = bounded(bounds.LABEL, default=None)
     stock_total: int | None = None
     per_member_limit: int | None = None
     active_from: datetime | None = None
@@ -43,9 +44,9 @@ def reward_save(info: Info, input: RewardInput) -> RewardSavePayload:
     ctx = info.context
     reward = rules.validate_reward(rules.Reward(
         id=str(input.id), name=input.name.strip(), kind=input.kind, points_cost=input.points_cost, value=input.value,
-        currency=input.currency.upper() if input.currency else None, product_sku=input.product_sku,
+        currency=input.currency, product_sku=input.product_sku,
         tier_gate=input.tier_gate, stock_total=input.stock_total, per_member_limit=input.per_member_limit,
-        active_from=aware(input.active_from, "activeFrom"), active_until=aware(input.active_until, "activeUntil"),
+        active_from=input.active_from, active_until=input.active_until,
         active=input.active, description=input.description))
     return RewardSavePayload(reward=Reward.of(ctx.programs.save_reward(reward, ctx.actor, ctx.now())))
 
