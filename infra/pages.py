@@ -1,37 +1,29 @@
-"""Cursor pages over DynamoDB Queries: a cursor is the item's own key, as LastEvaluatedKey would be."""
+"""Pages over DynamoDB Queries. A page's keys are the items' own keys (as LastEvaluatedKey would be);
+the resolvers seal them into cursors (infra/cursors.py) and open them again before a query."""
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from typing import Any, Generic, Iterable, TypeVar
 
-from domain.errors import ErrorCode, UserError
+from infra.cursors import InvalidCursor
 
 T = TypeVar("T")
 
 
-def encode_cursor(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":"), sort_keys=True).encode()).decode()
-
-
-def decode_cursor(cursor: str | None, expected_pk: str, pk_attr: str = "PK") -> dict[str, Any] | None:
-    """A cursor that does not decode, or points into another list, is an input error."""
-    if not cursor:
+def start_key(start: dict[str, Any] | None, expected_pk: str, pk_attr: str = "PK") -> dict[str, Any] | None:
+    """An opened cursor's key, checked once more against the partition being read: a key of another
+    partition would make DynamoDB refuse the query."""
+    if start is None:
         return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(key, dict) or key[pk_attr]["S"] != expected_pk:
-            raise ValueError("cursor from another list")
-        return key
-    except Exception:
-        raise UserError(ErrorCode.INVALID, "The cursor is not valid for this list.", "after") from None
+    value = start.get(pk_attr) if isinstance(start, dict) else None
+    if not isinstance(value, dict) or value.get("S") != expected_pk:
+        raise InvalidCursor("cursor from another list")
+    return start
 
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    edges: list[tuple[str, T]]  # (cursor, node)
-    end_cursor: str | None
+    edges: list[tuple[dict[str, Any], T]]  # (the item's key, node)
     has_next: bool
 
 
@@ -40,8 +32,7 @@ def key_of(item: Any, attrs: Iterable[str]) -> dict[str, Any]:
 
 
 def page(result: Any, convert: Any, key_attrs: tuple[str, ...], limit: int) -> Page:
-    """Build a page from a pynamodb ResultIterator that was asked for `limit` items."""
+    """A page from a pynamodb ResultIterator asked for `limit + 1` items: the extra one only says
+    that another page exists, so `has_next` is never true in front of an empty page."""
     items = list(result)
-    edges = [(encode_cursor(key_of(i, key_attrs)), convert(i)) for i in items]
-    has_next = result.last_evaluated_key is not None and len(items) >= limit
-    return Page(edges=edges, end_cursor=edges[-1][0] if edges else None, has_next=has_next)
+    return Page(edges=[(key_of(i, key_attrs), convert(i)) for i in items[:limit]], has_next=len(items) > limit)

@@ -8,7 +8,7 @@ from infra.members import to_member
 
 from resolvers.context import Info
 from resolvers.members.types import Member
-from resolvers.pagination import Connection, Edge, PageInfo, page_size
+from resolvers.pagination import Connection, connection
 from resolvers.permissions import IsMember, IsStaff
 
 
@@ -34,9 +34,4 @@ class MemberQueries:
 
     @strawberry.field(permission_classes=[IsStaff], description="Staff: members, newest first.")
     def members(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Member]:
-        size = page_size(first)
-        result = info.context.members.list(size, after)
-        return Connection(
-            edges=[Edge(cursor=c, node=Member.of(m)) for c, m in result.edges],
-            page_info=PageInfo(has_next_page=result.has_next, end_cursor=result.end_cursor),
-        )
+        return connection(info, first, after, info.context.members.list, Member.of)

@@ -9,7 +9,7 @@ from domain import members as rules
 from domain.points.balance import EntryType as EntryTypeRule
 from infra.points.history import history, points_view
 from resolvers.context import Info
-from resolvers.pagination import Connection, Edge, PageInfo, page_size
+from resolvers.pagination import Connection, connection
 from resolvers.permissions import IsStaff
 from resolvers.points.types import EntryType, ExpiringSoon, PointsEntry, Redemption, ReturnRate
 
@@ -44,18 +44,15 @@ class Member:
     @strawberry.field(description="Points history, newest first; filter by entry type.")
     def points_history(self, info: Info, first: int | None = None, after: str | None = None,
                        types: list[EntryType] | None = None) -> Connection[PointsEntry]:
-        size = page_size(first)
-        result = history(info.context.require_tenant(), str(self.id), size, after,
-                         [EntryTypeRule(t.value) for t in types] if types else None)
-        return Connection(edges=[Edge(cursor=c, node=PointsEntry.of(e)) for c, e in result.edges],
-                          page_info=PageInfo(has_next_page=result.has_next, end_cursor=result.end_cursor))
+        tenant, wanted = info.context.require_tenant(), [EntryTypeRule(t.value) for t in types] if types else None
+        return connection(info, first, after, lambda size, start: history(tenant, str(self.id), size, start, wanted),
+                          PointsEntry.of, owner=str(self.id))
 
     @strawberry.field(description="Rewards redeemed, newest first, with their coupon codes.")
     def redemptions(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Redemption]:
-        size = page_size(first)
-        result = info.context.rewards.member_coupons(str(self.id), size, after)
-        return Connection(edges=[Edge(cursor=c, node=Redemption.of(r)) for c, r in result.edges],
-                          page_info=PageInfo(has_next_page=result.has_next, end_cursor=result.end_cursor))
+        rewards = info.context.rewards
+        return connection(info, first, after, lambda size, start: rewards.member_coupons(str(self.id), size, start),
+                          Redemption.of, owner=str(self.id))
 
     @strawberry.field(permission_classes=[IsStaff], description="Staff: the member's recent return rate.")
     def return_rate(self, info: Info) -> ReturnRate:

@@ -6,7 +6,7 @@ import strawberry
 from infra.audit import AuditTrail
 from resolvers.scalars import CodeArg
 from resolvers.context import Info
-from resolvers.pagination import Connection, Edge, PageInfo, page_size
+from resolvers.pagination import Connection, connection
 from resolvers.permissions import IsAdmin, IsService, IsStaff
 from resolvers.points.types import AuditRecord, Program, Redemption, Reward
 
@@ -34,7 +34,4 @@ class PointsQueries:
 
     @strawberry.field(permission_classes=[IsAdmin], description="Admin: every staff change, newest first.")
     def audit_trail(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[AuditRecord]:
-        size = page_size(first)
-        result = AuditTrail(info.context.require_tenant()).list(size, after)
-        return Connection(edges=[Edge(cursor=c, node=AuditRecord.of(a)) for c, a in result.edges],
-                          page_info=PageInfo(has_next_page=result.has_next, end_cursor=result.end_cursor))
+        return connection(info, first, after, AuditTrail(info.context.require_tenant()).list, AuditRecord.of)
