@@ -53,8 +53,12 @@ class DevIdentityProvider:
         body = {"iss": self.issuer, "aud": self.audience, "sub": sub, "iat": now, "exp": now + ttl, **claims}
         return jwt.encode(body, self.private_key, algorithm="ES256", headers={"kid": self.kid})
 
-    def member_token(self, member_id: str, ttl: int = 3600) -> str:
-        return self.token(member_id, ttl)
+    def member_token(self, member_id: str, ttl: int = 3600, *, email: str | None = None,
+                     email_verified: bool = True) -> str:
+        """A member's token; with `email`, the IdP's email claim (verified unless said otherwise)."""
+        if email is None:
+            return self.token(member_id, ttl)
+        return self.token(member_id, ttl, email=email, email_verified=email_verified)
 
     def staff_token(self, sub: str, *groups: str, ttl: int = 3600) -> str:
         return self.token(sub, ttl, groups=list(groups or ("kizuna-admins",)))

@@ -28,6 +28,9 @@ class Principal:
     subject: str | None = None
     roles: frozenset[Role] = field(default_factory=frozenset)
     scopes: frozenset[str] = field(default_factory=frozenset)
+    # A member's email as the identity provider vouches for it (its email claim with email_verified
+    # true). Only this email binds orders, uniqueness and partner look-ups; a typed one never does.
+    verified_email: str | None = None
 
     @property
     def member_id(self) -> str | None:

@@ -39,6 +39,16 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def vouched_email(email: object, verified: object) -> str | None:
+    """The email an identity provider vouches for: its email claim, when its verified claim is true
+    (a JSON true, or the string "true" some IdPs send) and the address is one we can store."""
+    if verified is not True and verified != "true":
+        return None
+    if not isinstance(email, str) or check_email(email) is not None:
+        return None
+    return normalize_email(email)
+
+
 def valid_member_id(member_id: str) -> bool:
     """Member ids come from the identity provider's `sub` and become keys: the shared id bound."""
     return not isinstance(bounds.IDENTIFIER.check(member_id), UserError) and member_id == member_id.strip()
@@ -123,6 +133,7 @@ class Member:
     points: Balance
     tier: str | None = None
     referred_by: str | None = None
+    verified_email: str | None = None  # bound to this member (orders, uniqueness); None until vouched for
 
 
 def check_referrer(code: str | None, referrer_id: str | None, member_id: str) -> UserError | None:

@@ -9,7 +9,8 @@ from infra.items.base import TableItem
 class MemberProfile(TableItem, discriminator="member"):
     member_id = UnicodeAttribute(attr_name="memberId")
     name = UnicodeAttribute()
-    email = UnicodeAttribute()
+    email = UnicodeAttribute()  # contact address, as the member typed it
+    verified_email = UnicodeAttribute(null=True, attr_name="verifiedEmail")  # bound: holds the EmailClaim
     birthday = UnicodeAttribute(null=True)  # ISO date
     marketing_consent = BooleanAttribute(attr_name="marketingConsent", default=False)
     referral_code = UnicodeAttribute(attr_name="referralCode")

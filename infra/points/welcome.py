@@ -23,11 +23,16 @@ class Welcome:
         self.credits = credits
 
     def enrolled(self, member: member_rules.Member, referrer_id: str | None, now: datetime) -> None:
-        self.orders.claim_for(member.id, member.email, now)
+        self.email_bound(member, now)
         self._credit(member.id, SIGNUP, member.id, now)
         if referrer_id:
             self._credit(referrer_id, REFERRAL, member.id, now)
         self.profile_changed(member, now)
+
+    def email_bound(self, member: member_rules.Member, now: datetime) -> None:
+        """Orders placed as a guest with the email the IdP vouches for become this member's (once each)."""
+        if member.verified_email:
+            self.orders.claim_for(member.id, member.verified_email, now)
 
     def profile_changed(self, member: member_rules.Member, now: datetime) -> None:
         if member_rules.profile_complete(member):

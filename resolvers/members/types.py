@@ -33,7 +33,10 @@ class PointsSummary:
 class Member:
     id: strawberry.ID
     name: str
-    email: str
+    email: str = strawberry.field(description="Contact address, as the member gave it.")
+    email_verified: bool = strawberry.field(
+        description="True when the sign-in token vouches for an email (its verified email claim) and it is bound to "
+                    "this member: guest orders with that address are credited here.")
     birthday: date | None
     marketing_consent: bool
     referral_code: str = strawberry.field(description="Share it: a friend who enrolls with it is referred by this member.")
@@ -62,7 +65,8 @@ class Member:
     @classmethod
     def of(cls, m: rules.Member) -> "Member":
         return cls(
-            id=strawberry.ID(m.id), name=m.name, email=m.email, birthday=m.birthday,
+            id=strawberry.ID(m.id), name=m.name, email=m.email, email_verified=m.verified_email is not None,
+            birthday=m.birthday,
             marketing_consent=m.marketing_consent, referral_code=m.referral_code,
             joined_at=datetime.fromisoformat(m.joined_at), tier=m.tier,
             points=PointsSummary(member_id=m.id, available=m.points.available, pending=m.points.pending,

@@ -43,7 +43,8 @@ def member_enroll(info: Info, input: MemberEnrollInput) -> MemberEnrollPayload:
     code = enrollment.referred_by_code
     referrer = code and ctx.members.referral_code_owner(code)
     collect(rules.check_referrer(code, referrer, member_id))
-    member = ctx.members.enroll(member_id, enrollment, now.isoformat(), int(now.timestamp()))
+    member = ctx.members.enroll(member_id, enrollment, now.isoformat(), int(now.timestamp()),
+                                verified_email=ctx.principal.verified_email)
     # Orders placed with this email before joining, then the signup, referral and profile rules.
     ctx.welcome.enrolled(member, referrer or None, now)
     ctx.forget_member(member_id)

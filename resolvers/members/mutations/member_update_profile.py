@@ -35,8 +35,11 @@ def member_update_profile(info: Info, input: MemberUpdateProfileInput) -> Member
     change = rules.validate_profile_change(rules.ProfileChange(
         name=input.name, email=input.email, birthday=input.birthday,
         marketing_consent=input.marketing_consent), now.date())
-    member = ctx.members.update_profile(ctx.principal.member_id, change, now.isoformat())
+    member = ctx.members.update_profile(ctx.principal.member_id, change, now.isoformat(),
+                                        verified_email=ctx.principal.verified_email)
+    ctx.welcome.email_bound(member, now)
     ctx.welcome.profile_changed(member, now)
+    ctx.forget_member(member.id)
     member = ctx.members.get(member.id) or member
     return MemberUpdateProfilePayload(member=Member.of(member))
 

@@ -4,6 +4,7 @@ import strawberry
 from resolvers.points.mutations import action_rule_set as rules_m
 from resolvers.points.mutations import activity_record as activity_m
 from resolvers.points.mutations import coupons as coupons_m
+from resolvers.points.mutations import order_assign as assign_m
 from resolvers.points.mutations import order_record as order_m
 from resolvers.points.mutations import order_return_record as return_m
 from resolvers.points.mutations import points_adjust as adjust_m
@@ -20,6 +21,7 @@ class PointsMutations:
     reward_save = reward_m.field
     order_record = order_m.field
     order_deliver = order_m.deliver_field
+    order_assign = assign_m.field
     order_return_record = return_m.field
     activity_record = activity_m.field
     reward_redeem = redeem_m.field
