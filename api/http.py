@@ -1,14 +1,17 @@
 """HTTP handling shared by the Lambda handler and the local server: limits, auth, GraphQL execution."""
 from __future__ import annotations
 
-import json
 import logging
-import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError
+
 from api.auth import Unauthenticated
-from api.messages import JSON, Request, Response, error_response, json_response
+from api.messages import (GRAPHQL_RESPONSE, JSON, JsonRefused, Request, Response, correlation_id, error_response,
+                          json_response, read_json)
 from api.webhooks import ShopifyWebhooks
 from api.runtime import Services
 from domain.access import ANONYMOUS, Principal
@@ -33,8 +36,7 @@ class Api:
         }
 
     def handle(self, req: Request) -> Response:
-        cid = req.headers.get("x-correlation-id") or req.aws_request_id or uuid.uuid4().hex
-        cid = cid[:100]
+        cid = correlation_id(req.headers.get("x-correlation-id"), req.aws_request_id)
         self.on_correlation_id(cid)
         try:
             if len(req.body) > self.settings.max_body_bytes:
@@ -65,7 +67,11 @@ class Api:
             raise Unauthenticated("expected a Bearer token")
         return self.services.verifier.verify(token.strip())
 
-    # -- GraphQL ------------------------------------------------------------------------------
+    # -- GraphQL ---------------------------------------------------------------------------------
+    # GraphQL over HTTP (graphql.github.io/graphql-over-http): a request that is not well-formed is a
+    # 400 whatever the media type; a request error (nothing executed, so no `data`) is a 400 only for
+    # clients of application/graphql-response+json, since application/json clients expect 200 and read
+    # the body; any response with `data` is a 200.
     def graphql(self, req: Request, cid: str) -> Response:
         if req.method == "GET" and self.settings.dev and "text/html" in req.headers.get("accept", ""):
             from strawberry.http.ides import get_graphql_ide_html
@@ -75,33 +81,103 @@ class Api:
             resp = error_response(405, "METHOD_NOT_ALLOWED", "GraphQL requests must be POST.", cid)
             resp.headers["allow"] = "POST"
             return resp
+        media = response_media_type(req.headers.get("accept"))
+        if media is None:
+            return error_response(406, "NOT_ACCEPTABLE",
+                                  f"Accept {GRAPHQL_RESPONSE} or {JSON} to get GraphQL responses.", cid)
         ctype = req.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != JSON:
-            return error_response(415, "UNSUPPORTED_MEDIA_TYPE", "Send GraphQL requests as application/json.", cid)
+            return error_response(415, "UNSUPPORTED_MEDIA_TYPE", "Send GraphQL requests as application/json.", cid,
+                                  media_type=media)
         try:
-            payload = json.loads(req.body)
-        except (ValueError, UnicodeDecodeError):
-            return error_response(400, "BAD_REQUEST", "The body is not valid JSON.", cid)
+            payload = read_json(req.body)
+        except JsonRefused as e:
+            return self._malformed(str(e), cid, media)
         if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-            return error_response(400, "BAD_REQUEST", "The body must be an object with a `query` string.", cid)
+            return self._malformed("The body must be an object with a `query` string.", cid, media)
         variables = payload.get("variables")
         operation_name = payload.get("operationName")
         if variables is not None and not isinstance(variables, dict):
-            return error_response(400, "BAD_REQUEST", "`variables` must be an object.", cid)
+            return self._malformed("`variables` must be an object.", cid, media)
         if operation_name is not None and not isinstance(operation_name, str):
-            return error_response(400, "BAD_REQUEST", "`operationName` must be a string.", cid)
+            return self._malformed("`operationName` must be a string.", cid, media)
         try:
             principal = self.principal(req)
         except Unauthenticated as e:
             log.info("token rejected: %s", e, extra={"correlation_id": cid})
-            return error_response(401, "UNAUTHENTICATED", "The access token is missing, invalid or expired.", cid)
+            return error_response(401, "UNAUTHENTICATED", "The access token is missing, invalid or expired.", cid,
+                                  media_type=media)
         context = Context(principal=principal, tenant=principal.tenant, correlation_id=cid,
                           services=self.services, clock=self.clock,
                           idempotency_key=req.headers.get("idempotency-key"))
-        result = self.services.schema.execute_sync(
-            payload["query"], variable_values=variables, context_value=context, operation_name=operation_name)
+        try:
+            result = self.services.schema.execute_sync(
+                payload["query"], variable_values=variables, context_value=context, operation_name=operation_name)
+        except MissingQueryError:
+            return self._request_error([_error("The query is empty.")], cid, media)
+        except CannotGetOperationTypeError:
+            message = (f'The document has no operation named "{operation_name}".' if operation_name is not None
+                       else "The document has no operation to run.")
+            return self._request_error([_error(message)], cid, media)
+        errors = result.errors or []
+        for error in errors:
+            # Strawberry turns any exception before execution (parsing, validation, a crashing rule)
+            # into an error carrying str(exception). That is our fault, not the caller's: Api.handle
+            # logs it and answers a masked 500. Errors with a path are MaskUnexpectedErrors' to mask.
+            if error.path is None and error.original_error is not None \
+                    and not isinstance(error.original_error, GraphQLError):
+                raise error.original_error
+        formatted = [e.formatted for e in errors]
+        if result.data is None and not any(e.path for e in errors):
+            return self._request_error(formatted, cid, media)
         body: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            body["errors"] = [e.formatted for e in result.errors]
-        status = 200 if result.data is not None else 400
-        return json_response(status, body, cid)
+        if formatted:
+            body["errors"] = formatted
+        return json_response(200, body, cid, media_type=media, suggestions=self.settings.dev)
+
+    def _malformed(self, message: str, cid: str, media: str) -> Response:
+        log.info("malformed GraphQL request: %s", message, extra={"correlation_id": cid})
+        return error_response(400, "BAD_REQUEST", message, cid, media_type=media)
+
+    def _request_error(self, errors: list[dict[str, Any]], cid: str, media: str) -> Response:
+        log.info("GraphQL request error: %s", errors[0].get("message"), extra={"correlation_id": cid})
+        status = 400 if media == GRAPHQL_RESPONSE else 200
+        return json_response(status, {"errors": errors}, cid, media_type=media, suggestions=self.settings.dev)
+
+
+def _error(message: str) -> dict[str, Any]:
+    return {"message": message, "extensions": {"code": "BAD_REQUEST"}}
+
+
+_SPECIFICITY = {"*/*": 0, "application/*": 1}
+
+
+def response_media_type(accept: str | None) -> str | None:
+    """The media type to answer in, from the Accept header (RFC 9110 q-values; the most specific range
+    that matches a type sets its q; equal q goes to the type listed first, and to application/json
+    when one range covers both). None: the client accepts neither."""
+    if not accept or not accept.strip():
+        return JSON
+    # per media type: (specificity, q, position) of the most specific range that matches it
+    best: dict[str, tuple[int, float, int]] = {}
+    for position, part in enumerate(accept.split(",")):
+        media_range, *params = (p.strip() for p in part.split(";"))
+        media_range = media_range.lower()
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = -1.0
+        if not 0.0 <= q <= 1.0:
+            continue  # a malformed range says nothing
+        for media in (GRAPHQL_RESPONSE, JSON):
+            specificity = 2 if media_range == media else _SPECIFICITY.get(media_range, -1)
+            if specificity >= 0 and specificity > best.get(media, (-1, 0.0, 0))[0]:
+                best[media] = (specificity, q, position)
+    ranked = sorted(((q, -position, media == JSON, media) for media, (_, q, position) in best.items()), reverse=True)
+    if not ranked or ranked[0][0] <= 0:
+        return None
+    return ranked[0][3]

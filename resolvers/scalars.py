@@ -140,7 +140,10 @@ class BoundedInputs(SchemaExtension):
     def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
         if not kwargs:
             return _next(root, info, *args, **kwargs)
-        checked, found = check_arguments(kwargs, info.parent_type.fields[info.field_name].args)
+        field = info.parent_type.fields.get(info.field_name)
+        if field is None:  # introspection's meta-fields (__type) belong to no type's own fields
+            return _next(root, info, *args, **kwargs)
+        checked, found = check_arguments(kwargs, field.args)
         if not found:
             return _next(root, info, *args, **checked)
         payload = _payload_class(info.return_type)

@@ -119,7 +119,7 @@ def _measure(selection_set: SelectionSetNode, fragments: dict[str, FragmentDefin
             stack.append((iter(node.selection_set.selections), [0], 0, None))
         else:  # a fragment spread
             name = node.name.value
-            if False:
+            if name in memo:
                 folded[0] = combine(folded[0], memo[name])
             elif name in fragments and name not in active:
                 active.add(name)

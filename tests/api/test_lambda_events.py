@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import importlib
 import json
+import logging
 import sys
 import uuid
 from types import ModuleType, SimpleNamespace
@@ -165,5 +166,115 @@ def test_a_get_event_with_a_mutation_in_the_query_string_is_405_and_writes_nothi
 def test_the_lambda_runs_in_production_mode(lambda_module, idp, member_id):
     response = invoke(lambda_module, http_api_event(graphql_body("{ __schema { types { name } } }"),
                                                     token=idp.member_token(member_id)))
+    assert response["statusCode"] == 200  # a request error, answered as application/json
+    assert "data" not in body_of(response)
+    assert any("introspection" in e["message"].lower() for e in body_of(response)["errors"])
+
+
+# -- events API Gateway never sends ----------------------------------------------------------------
+def without(path: str) -> Any:
+    def edit(event: dict[str, Any]) -> dict[str, Any]:
+        *parents, last = path.split(".")
+        node = event
+        for key in parents:
+            node = node[key]
+        del node[last]
+        return event
+    return edit
+
+
+def setting(path: str, value: Any) -> Any:
+    def edit(event: dict[str, Any]) -> dict[str, Any]:
+        *parents, last = path.split(".")
+        node = event
+        for key in parents:
+            node = node[key]
+        node[last] = value
+        return event
+    return edit
+
+
+MALFORMED_EVENTS = {
+    "no requestContext.http": without("requestContext.http"),
+    "no requestContext": without("requestContext"),
+    "headers null": setting("headers", None),
+    "a header value not a string": setting("headers.content-length", 22),
+    "body not a string": setting("body", {"query": ME}),
+    "bad base64": lambda e: setting("body", "!!not base64!!")(setting("isBase64Encoded", True)(e)),
+    "isBase64Encoded not a bool": setting("isBase64Encoded", "yes"),
+    "no rawPath": without("rawPath"),
+    "payload format 1.0": setting("version", "1.0"),
+    "no version": without("version"),
+    "method not a string": setting("requestContext.http.method", None),
+    "stage not a string": setting("requestContext.stage", ["prod"]),
+    "requestId not a string": setting("requestContext.requestId", 7),
+    "rawQueryString null": setting("rawQueryString", None),
+    "port not a number": setting("headers.x-forwarded-port", "https"),
+    "a lone surrogate in the body": setting("body", '{"query": "\ud800"}'),
+}
+
+
+@pytest.mark.parametrize("edit", MALFORMED_EVENTS.values(), ids=MALFORMED_EVENTS.keys())
+def test_an_event_api_gateway_never_sends_is_answered_400_not_an_invocation_error(lambda_module, edit):
+    gateway_id = f"Gw{uuid.uuid4().hex[:10]}="
+    event = edit(http_api_event(graphql_body(ME), request_id=gateway_id))
+    lambda_id = str(uuid.uuid4())
+    response = lambda_module.handler(event, lambda_context(lambda_id))
+    assert response["statusCode"] == 400, response
+    assert response["headers"]["content-type"] == "application/json"
+    # API Gateway's request id when the event carries a usable one, else Lambda's
+    usable = isinstance(event.get("requestContext"), dict) and event["requestContext"].get("requestId") == gateway_id
+    assert response["headers"]["x-correlation-id"] == (gateway_id if usable else lambda_id)
+    body = json.loads(response["body"])
+    assert "data" not in body
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_REQUEST"]
+
+
+@pytest.mark.parametrize("event", [None, [], "GET /graphql", 42], ids=["null", "list", "string", "number"])
+def test_an_event_that_is_not_an_object_is_answered_400(lambda_module, event):
+    lambda_id = str(uuid.uuid4())
+    response = lambda_module.handler(event, lambda_context(lambda_id))
     assert response["statusCode"] == 400
-    assert "data" in body_of(response) and body_of(response)["data"] is None
+    assert response["headers"]["x-correlation-id"] == lambda_id
+    assert [e["extensions"]["code"] for e in json.loads(response["body"])["errors"]] == ["BAD_REQUEST"]
+
+
+def test_the_event_check_lets_every_shape_api_gateway_sends_through(lambda_module, idp, member_id):
+    # the control for the test above: optional parts absent, as API Gateway omits them
+    event = http_api_event(graphql_body(ME), token=idp.member_token(member_id))
+    for optional in ("rawQueryString", "isBase64Encoded"):
+        del event[optional]
+    event["cookies"] = ["a=1", "b=2"]
+    event["headers"]["host"] = "api.example.com:443"
+    assert (invoke(lambda_module, event)["statusCode"], body_of(invoke(lambda_module, event))) == \
+        (200, {"data": {"me": None}})
+    health = http_api_event(method="GET", path="/health")
+    assert "body" not in health
+    assert invoke(lambda_module, health)["statusCode"] == 200
+
+
+def test_a_5000_deep_json_body_is_a_400_through_lambda(lambda_module):
+    deep = ("[" * 5000 + "]" * 5000).encode()
+    for base64_body in (False, True):
+        response = invoke(lambda_module, http_api_event(deep, base64_body=base64_body))
+        assert response["statusCode"] == 400, response
+        assert [e["extensions"]["code"] for e in body_of(response)["errors"]] == ["BAD_REQUEST"]
+
+
+def test_an_exception_escaping_mangum_is_logged_with_the_request_id_and_masked_as_500(lambda_module, monkeypatch,
+                                                                                      caplog):
+    def broken(event: Any, context: Any) -> dict:
+        raise RuntimeError("secret-internal-detail")
+
+    monkeypatch.setattr(lambda_module, "_mangum", broken)
+    request_id = f"Ij{uuid.uuid4().hex[:10]}="
+    with caplog.at_level(logging.INFO, logger="kizuna.lambda"):
+        response = invoke(lambda_module, http_api_event(graphql_body(ME), request_id=request_id))
+    assert response["statusCode"] == 500
+    assert response["headers"]["x-correlation-id"] == request_id
+    body = json.loads(response["body"])
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["INTERNAL"]
+    assert "secret-internal-detail" not in response["body"]
+    logged = [r for r in caplog.records if r.name == "kizuna.lambda"]
+    assert [(r.levelno, r.correlation_id) for r in logged] == [(logging.ERROR, request_id)]
+    assert "secret-internal-detail" in str(logged[0].exc_info[1])

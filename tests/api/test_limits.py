@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -40,9 +41,11 @@ def dev_member(dev_api, idp, member_id) -> GraphQLClient:
     return GraphQLClient(dev_api, idp.member_token(member_id))
 
 
-def assert_rejected_before_execution(r: Result, status: int = 400) -> None:
-    assert r.status == status, r.body
-    assert r.data is None
+def assert_rejected_before_execution(r: Result) -> None:
+    # A request error: nothing ran, so no `data` key; 200 because these clients send no Accept
+    # (application/json), see tests/api/test_protocol.py for application/graphql-response+json.
+    assert r.status == 200, r.body
+    assert "data" not in r.body
     assert r.errors
 
 
@@ -75,6 +78,40 @@ def test_the_depth_limit_alone_rejects_an_otherwise_valid_query(dynamodb_endpoin
     assert_rejected_before_execution(r)
     assert [e["message"] for e in r.errors] == ["'Deepest' exceeds maximum operation depth of 3"]
     assert tight.ok(f"query Shallow {{ {nested(3)} }}")["members"] is not None
+
+
+def through_fragments(depth: int) -> str:
+    """The shape of `nested(depth)` with every field in a fragment of its own (made-up fields: the
+    depth rule counts them whatever they are)."""
+    last = depth - 1
+    fragments = [f"fragment L{i} on Query {{ l{i} {{ ...L{i + 1} }} }}" for i in range(last)]
+    fragments.append(f"fragment L{last} on Query {{ l{last} {{ id }} }}")
+    return "query Spread { ...L0 } " + " ".join(fragments)
+
+
+def test_the_depth_limit_counts_fields_reached_through_fragments(admin):
+    over = admin(through_fragments(11))
+    assert_rejected_before_execution(over)
+    assert "'Spread' exceeds maximum operation depth of 10" in [e["message"] for e in over.errors]
+    within = admin(through_fragments(10))
+    assert not any("depth" in e["message"] for e in within.errors), within.body
+
+
+def doubling_fragments(levels: int) -> str:
+    """F<n> spreads F<n-1> twice, down to one aliased field: 2**levels aliases in ~10 tokens a level."""
+    fragments = ["fragment F0 on Query { a: __typename }"]
+    fragments += [f"fragment F{i} on Query {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, levels + 1)]
+    return f"query Doubling {{ ...F{levels} }} " + " ".join(fragments)
+
+
+def test_fragments_spread_twice_at_each_level_are_measured_once_each_not_once_per_spread(member):
+    # Strawberry's limiters walk every spread: 2**21 steps each here, about ten seconds a rule.
+    started = time.monotonic()
+    r = member(doubling_fragments(21))
+    elapsed = time.monotonic() - started
+    assert_rejected_before_execution(r)
+    assert f"{2 ** 21} aliases found. Allowed: 15" in [e["message"] for e in r.errors], r.body
+    assert elapsed < 1.0, elapsed
 
 
 def aliases(n: int) -> str:
@@ -229,7 +266,7 @@ def test_introspection_is_allowed_in_dev(dev_member, query):
 FIELD_TYPOS = ["{ mee { id } }", "{ me { idd } }",
                'mutation { memberEnrol(input: {name: "x", email: "y"}) { userErrors { code } } }']
 # Strawberry's `disable_field_suggestions` only covers unknown fields; the other validation
-# messages (arguments, input fields, enum values, type names) are cleaned by MaskUnexpectedErrors.
+# messages (arguments, input fields, enum values, type names) are cleaned by api.messages.json_response.
 OTHER_TYPOS = [
     "{ members(frist: 1) { edges { cursor } } }",  # argument name
     'mutation { memberEnroll(input: {nmae: "x", email: "y"}) { userErrors { code } } }',  # input field
@@ -246,7 +283,7 @@ def test_field_suggestions_are_absent_in_production(admin, query):
 @pytest.mark.parametrize("query", FIELD_TYPOS + OTHER_TYPOS)
 def test_field_suggestions_are_present_in_dev(dev_api, idp, query):
     r = GraphQLClient(dev_api, idp.staff_token("staff-dev", "kizuna-admins"))(query)
-    assert r.status == 400
+    assert_rejected_before_execution(r)
     assert "Did you mean" in json.dumps(r.body)
 
 
