@@ -25,7 +25,7 @@ class AsgiApp:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         stage, path = self._stage_and_path(scope)
-        cap = self.api.settings.max_body_bytes
+        cap = self.api.settings.body_cap(path)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
             await self._send(send, error_response(413, "BODY_TOO_LARGE", f"Request body is over {cap} bytes."))

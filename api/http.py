@@ -39,9 +39,9 @@ class Api:
         cid = correlation_id(req.headers.get("x-correlation-id"), req.aws_request_id)
         self.on_correlation_id(cid)
         try:
-            if len(req.body) > self.settings.max_body_bytes:
-                return error_response(413, "BODY_TOO_LARGE",
-                                      f"Request body is over {self.settings.max_body_bytes} bytes.", cid)
+            cap = self.settings.body_cap(req.path)
+            if len(req.body) > cap:
+                return error_response(413, "BODY_TOO_LARGE", f"Request body is over {cap} bytes.", cid)
             route = self.routes.get(req.path)
             if route is None:
                 route = next((h for p, h in self.prefix_routes.items() if req.path.startswith(p)), None)

@@ -6,7 +6,7 @@ from typing import Any
 
 from infra import keys
 from infra.ids import new_ulid
-from infra.pages import Page, decode_cursor, page
+from infra.pages import Page, page, start_key
 from infra.points.items import AuditEntry
 
 
@@ -21,8 +21,8 @@ class AuditTrail:
     def __init__(self, tenant: str):
         self.tenant = tenant
 
-    def list(self, first: int, after: str | None) -> Page:
+    def list(self, first: int, after: dict | None) -> Page:
         pk = keys.audit_pk(self.tenant)
-        result = AuditEntry.query(pk, limit=first, last_evaluated_key=decode_cursor(after, pk),
+        result = AuditEntry.query(pk, limit=first + 1, last_evaluated_key=start_key(after, pk),
                                   scan_index_forward=False)
         return page(result, lambda e: e, ("PK", "SK"), first)

@@ -72,3 +72,8 @@ def order_sk(order_id: str) -> str:
 
 def birthday_pk(tenant: str, month_day: str) -> str:
     return f"T#{tenant}#BDAY#{month_day}"
+
+
+def webhook_failures_pk(tenant: str) -> str:
+    """Signed webhook deliveries that could not be processed, newest last by `<receivedAt>#<ulid>`."""
+    return f"T#{tenant}#WEBHOOKFAIL"

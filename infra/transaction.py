@@ -1,27 +1,31 @@
-"""One DynamoDB transaction with named parts, so a cancellation says which condition failed and why."""
+"""One DynamoDB transaction with named parts, so a cancellation says which condition failed and why.
+
+Only a ConditionalCheckFailed is a cancellation the caller may read ("this part's condition did not
+hold"). Every other failure follows infra/dynamo_errors.py: conflicts, throttling and timeouts are
+retried and then raised as RetryLater; a ValidationError becomes an input error."""
 from __future__ import annotations
 
-import random
-import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from infra import dynamo_errors
+from infra.dynamo_errors import CONDITIONAL_REASON, Kind
 from infra.items.base import TableItem
-
-CONFLICT_ATTEMPTS = 12
 
 
 @dataclass
 class Failure:
-    code: str  # ConditionalCheckFailed, TransactionConflict, ...
+    code: str  # always ConditionalCheckFailed: no other reason reaches a caller as a cancellation
     old_item: dict[str, Any] | None  # the item as it was (raw DynamoDB JSON), when it existed
 
 
 class TransactionCancelled(Exception):
-    """A condition failed. `failed` maps each failing part's label to its reason."""
+    """A condition failed. `failed` maps each part whose condition did not hold to its old item;
+    `failed_on(label)` is True only for such a part."""
 
     def __init__(self, failed: dict[str, Failure]):
         super().__init__(", ".join(f"{k}: {v.code}" for k, v in failed.items()))
@@ -57,24 +61,28 @@ class Transaction:
     def __len__(self) -> int:
         return sum(len(v) for v in self._parts.values())
 
-    def commit(self, *, attempts: int = CONFLICT_ATTEMPTS) -> None:
-        """Commit; retry with jittered backoff while the only reason is a conflicting transaction."""
-        for attempt in range(attempts):
-            try:
-                self._commit_once()
-                return
-            except TransactionCancelled as cancelled:
-                codes = {f.code for f in cancelled.failed.values()}
-                if codes <= {"TransactionConflict"} and attempt + 1 < attempts:
-                    time.sleep(random.uniform(0, 0.005 * (2 ** min(attempt, 6))))
-                    continue
-                raise
+    def commit(self, *, budget: float | None = None) -> None:
+        """Commit all parts or none. Raises TransactionCancelled when a condition did not hold,
+        UserError(INVALID) when DynamoDB refuses the request as sent, and RetryLater when conflicts,
+        throttling or timeouts outlast the budget (nothing of this transaction is then applied,
+        or, after a timeout, it was applied exactly once: see the token below)."""
+        # One ClientRequestToken for the retries of one commit: when a timeout hides whether the
+        # first send was applied, the retry is recognised as the same request and not applied twice.
+        # After a definite refusal (a conflict, throttling) the next send is new and takes a new token.
+        token = [uuid.uuid4().hex]
 
-    def _commit_once(self) -> None:
+        def before_retry(e: BaseException) -> None:
+            if not dynamo_errors.outcome_unknown(e):
+                token[0] = uuid.uuid4().hex
+
+        dynamo_errors.call(lambda: self._commit_once(token[0]), what="TransactWriteItems", budget=budget,
+                           before_retry=before_retry)
+
+    def _commit_once(self, token: str) -> None:
         labels: list[str] = []
         connection = TableItem._get_connection().connection
         try:
-            with TransactWrite(connection=connection) as tw:
+            with TransactWrite(connection=connection, client_request_token=token) as tw:
                 # pynamodb sends checks, deletes, puts, updates in that order: labels follow it.
                 for label, (model_cls, pk, sk), kw in self._parts["check"]:
                     tw.condition_check(model_cls, pk, sk, condition=kw["condition"])
@@ -89,12 +97,12 @@ class Transaction:
                     tw.update(item, actions, condition=kw["condition"], return_values="ALL_OLD")
                     labels.append(label)
         except TransactWriteError as e:
-            reasons = e.cancellation_reasons
-            if not reasons:
-                raise
+            if dynamo_errors.classify(e) is not Kind.CONDITIONAL:
+                raise  # validation, retryable or ours: dynamo_errors.call decides
             failed = {
                 labels[i]: Failure(code=r.code, old_item=r.raw_item)
-                for i, r in enumerate(reasons) if r is not None and r.code != "None"
+                for i, r in enumerate(e.cancellation_reasons)
+                if r is not None and r.code == CONDITIONAL_REASON and i < len(labels)
             }
             if not failed:
                 raise

@@ -8,8 +8,9 @@ from domain.points import lots as lot_rules
 from domain.points.balance import EntryType
 from domain.points.program import Program
 from infra import keys
+from infra.dynamo_errors import call
 from infra.items import MemberProfile, TableItem
-from infra.pages import Page, decode_cursor, page
+from infra.pages import Page, page, start_key
 from infra.points.items import LedgerEntry, PointLot
 
 
@@ -37,18 +38,20 @@ def points_view(card: list[TableItem], program: Program, now: datetime) -> Point
     return PointsView(int(profile.available), int(profile.pending), int(profile.lifetime), int(profile.debt), soon)
 
 
-def history(tenant: str, member_id: str, first: int, after: str | None,
+def history(tenant: str, member_id: str, first: int, after: dict | None,
             types: list[EntryType] | None = None) -> Page:
     pk = keys.member_pk(tenant, member_id)
     condition = None
     if types:
         condition = LedgerEntry.entry_type.is_in(*[t.value for t in types])
-    result = LedgerEntry.query(pk, LedgerEntry.SK.startswith(keys.LEDGER_PREFIX), filter_condition=condition,
-                               limit=first, last_evaluated_key=decode_cursor(after, pk), scan_index_forward=False,
-                               consistent_read=True)
-    return page(result, lambda e: e, ("PK", "SK"), first)
+    start = start_key(after, pk)
+    return call(lambda: page(LedgerEntry.query(pk, LedgerEntry.SK.startswith(keys.LEDGER_PREFIX),
+                                               filter_condition=condition, limit=first + 1, last_evaluated_key=start,
+                                               scan_index_forward=False, consistent_read=True),
+                             lambda e: e, ("PK", "SK"), first), what="points history")
 
 
 def all_entries(tenant: str, member_id: str) -> list[LedgerEntry]:
-    return list(LedgerEntry.query(keys.member_pk(tenant, member_id), LedgerEntry.SK.startswith(keys.LEDGER_PREFIX),
-                                  consistent_read=True))
+    return call(lambda: list(LedgerEntry.query(keys.member_pk(tenant, member_id),
+                                               LedgerEntry.SK.startswith(keys.LEDGER_PREFIX), consistent_read=True)),
+                what="ledger entries")

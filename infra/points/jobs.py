@@ -12,6 +12,7 @@ from domain.points import lots as lot_rules
 from domain.points.actions import BIRTHDAY, birthday_days
 from domain.points.balance import EntryStatus, EntryType, Movement, release
 from infra import keys
+from infra.dynamo_errors import call
 from infra.items import MemberProfile, TableItem, read_partition
 from infra.members import Members, outbox_event
 from infra.points.adjustments import ActionCredits
@@ -39,7 +40,7 @@ def _due(tenant: str, job: str, until: datetime, since: datetime | None = None):
     pk = keys.due_pk(tenant, job)
     condition = TableItem.GSI2SK.between(since.isoformat(), until.isoformat() + "~") if since \
         else TableItem.GSI2SK <= until.isoformat() + "~"
-    return TableItem.due.query(pk, condition)
+    return call(lambda: list(TableItem.due.query(pk, condition)), what=f"due {job}")
 
 
 def _left_in(lots: list[PointLot], consumed: int, lot_key: str) -> int:
@@ -55,8 +56,9 @@ class PointsJobs:
         self.programs = programs
 
     def _card(self, member_id: str) -> tuple[MemberProfile | None, list[PointLot]]:
-        items = read_partition(keys.member_pk(self.tenant, member_id),
-                               TableItem.SK.between(keys.DASHBOARD_FROM, keys.DASHBOARD_TO))
+        items = call(lambda: read_partition(keys.member_pk(self.tenant, member_id),
+                                            TableItem.SK.between(keys.DASHBOARD_FROM, keys.DASHBOARD_TO)),
+                     what="member card")
         profile = next((i for i in items if isinstance(i, MemberProfile)), None)
         return profile, [i for i in items if isinstance(i, PointLot)]
 
@@ -84,7 +86,7 @@ class PointsJobs:
         program = self.programs.program()
 
         def attempt(item: OrderRecord) -> tuple[Transaction, int] | None:
-            record = OrderRecord.get(item.PK, item.SK, consistent_read=True)
+            record = call(lambda: OrderRecord.get(item.PK, item.SK, consistent_read=True), what="order record")
             if record.status != "PENDING" or datetime.fromisoformat(record.release_at) > now:
                 return None
             profile, _lots = self._card(record.member_id)

@@ -14,8 +14,9 @@ from domain.points import orders as rules
 from domain.points.balance import EntryStatus, EntryType, credit, hold, reverse
 from domain.points.orders import Order, ReturnRequest
 from infra import keys
+from infra.dynamo_errors import call, guarded
 from infra.items import EmailClaim, MemberProfile
-from infra.points.items import LedgerEntry, OrderOwner, OrderRecord, SourceMark, UnclaimedOrder
+from infra.points.items import AuditEntry, LedgerEntry, OrderOwner, OrderRecord, SourceMark, UnclaimedOrder
 from infra.points.ledger import Change, MemberLedger, post, profile_balance
 from infra.points.program_store import ProgramStore
 from infra.transaction import Transaction, TransactionCancelled
@@ -55,18 +56,21 @@ class OrderBook:
         self.programs = programs
 
     # -- finding the member ------------------------------------------------------------------
+    @guarded
     def member_for_email(self, email: str) -> str | None:
         try:
             return EmailClaim.get(keys.email_pk(self.tenant, email), "MEMBER").member_id
         except EmailClaim.DoesNotExist:
             return None
 
+    @guarded
     def owner(self, order_id: str) -> OrderOwner | None:
         try:
             return OrderOwner.get(keys.order_pk(self.tenant, order_id), OWNER_SK)
         except OrderOwner.DoesNotExist:
             return None
 
+    @guarded
     def record_of(self, member_id: str, order_id: str) -> OrderRecord | None:
         try:
             return OrderRecord.get(keys.member_pk(self.tenant, member_id), keys.order_sk(order_id))
@@ -74,7 +78,8 @@ class OrderBook:
             return None
 
     # -- paid and delivered orders -----------------------------------------------------------
-    def record(self, order: Order, now: datetime, *, claim_from: str | None = None) -> OrderResult:
+    def record(self, order: Order, now: datetime, *, claim_from: str | None = None,
+               audit: AuditEntry | None = None) -> OrderResult:
         """Credit an order's points as pending, once. With a delivery date the return window
         starts there; a known order that is now delivered only has its window moved."""
         program = self.programs.program()
@@ -110,6 +115,8 @@ class OrderBook:
                       [OrderOwner.member_id.set(member_id), OrderOwner.email.set(order.email or "")]
                       if order.email else [OrderOwner.member_id.set(member_id)],
                       OrderOwner.member_id.does_not_exist())
+            if audit is not None:
+                tx.put("audit", audit)  # a staff assignment is recorded with the credit, or not at all
             if claim_from:
                 tx.delete("unclaimed", UnclaimedOrder(keys.email_pk(self.tenant, claim_from),
                                                       f"{UNCLAIMED_PREFIX}{order.id}"))
@@ -144,6 +151,7 @@ class OrderBook:
         return OrderResult(OrderOutcome.DELIVERY_RECORDED if moved else OrderOutcome.DUPLICATE, order_id,
                            owner.member_id)
 
+    @guarded  # read, then a conditioned update: safe to repeat as a whole
     def _record_delivery(self, member_id: str, order_id: str, delivered_at: datetime, program) -> bool:
         """Start the return window at delivery, once, while the points are still pending."""
         record = self.record_of(member_id, order_id)
@@ -180,11 +188,14 @@ class OrderBook:
         except TransactionCancelled as c:
             if c.failed_on("member"):
                 return self.record(order, now)
-            if order.delivered_at:
-                self._deliver_unclaimed(order.email, order.id, order.delivered_at)
-            return OrderResult(OrderOutcome.DUPLICATE, order.id)
+            if c.failed_on("unclaimed") or c.failed_on("owner"):
+                if order.delivered_at:
+                    self._deliver_unclaimed(order.email, order.id, order.delivered_at)
+                return OrderResult(OrderOutcome.DUPLICATE, order.id)
+            raise
         return OrderResult(OrderOutcome.HELD_FOR_ENROLLMENT, order.id)
 
+    @guarded
     def _deliver_unclaimed(self, email: str, order_id: str, delivered_at: datetime) -> None:
         try:
             item = UnclaimedOrder.get(keys.email_pk(self.tenant, email), f"{UNCLAIMED_PREFIX}{order_id}")
@@ -193,18 +204,50 @@ class OrderBook:
         if not item.order.get("deliveredAt"):
             item.update(actions=[UnclaimedOrder.order.set({**item.order, "deliveredAt": delivered_at.isoformat()})])
 
+    def assign(self, order_id: str, member_id: str, now: datetime, audit: AuditEntry) -> OrderResult:
+        """Staff credit a held guest order to a member (the customer proved it is theirs another way)."""
+        owner = self.owner(order_id)
+        if owner is None:
+            raise UserError(ErrorCode.NOT_FOUND, "No order with this id is known.", "orderId")
+        if owner.member_id:
+            if owner.member_id == member_id:
+                return OrderResult(OrderOutcome.DUPLICATE, order_id, member_id)
+            raise UserError(ErrorCode.CONFLICT, "This order was already credited to another member.", "orderId")
+        email = owner.email or ""
+        item = call(lambda: next(iter(UnclaimedOrder.query(
+            keys.email_pk(self.tenant, email), UnclaimedOrder.SK == f"{UNCLAIMED_PREFIX}{order_id}",
+            consistent_read=True)), None), what="a held order")
+        if item is None:
+            raise UserError(ErrorCode.NOT_FOUND, "No order with this id is waiting for a member.", "orderId")
+        if self._profile(member_id) is None:
+            raise UserError(ErrorCode.NOT_ENROLLED, "This member has not enrolled.", "memberId")
+        return self._claim_held(item, member_id, email, now, audit)
+
     def claim_for(self, member_id: str, email: str, now: datetime) -> list[OrderResult]:
-        """Credit the orders placed with this email before the member enrolled."""
-        results = []
-        for item in UnclaimedOrder.query(keys.email_pk(self.tenant, email),
-                                         UnclaimedOrder.SK.startswith(UNCLAIMED_PREFIX)):
-            order = replace(rules.order_from_dict(item.order), member_id=member_id)
-            result = self.record(order, now, claim_from=email)
-            results.append(result)
-            if item.refunds and result.outcome is OrderOutcome.CREDITED:
-                for r in item.refunds:
-                    self.process_return(return_request_from_dict(r), now)
-        return results
+        """Credit the orders placed with this email before the member enrolled. A held order stays
+        held until everything it carries is applied: a fault midway leaves it for the retry, which
+        finds the credit done (DUPLICATE) and applies what is left, each refund once by its id."""
+        pk = keys.email_pk(self.tenant, email)
+        held = call(lambda: list(UnclaimedOrder.query(pk, UnclaimedOrder.SK.startswith(UNCLAIMED_PREFIX),
+                                                      consistent_read=True)), what="unclaimed orders")
+        return [self._claim_held(item, member_id, email, now) for item in held]
+
+    def _claim_held(self, item: UnclaimedOrder, member_id: str, email: str, now: datetime,
+                    audit: AuditEntry | None = None) -> OrderResult:
+        """A held order becomes the member's. It stays held until everything it carries is applied: a
+        fault midway leaves it for the retry, which finds the credit done (DUPLICATE) and applies what
+        is left, each refund once by its id."""
+        order = replace(rules.order_from_dict(item.order), member_id=member_id)
+        # Without refunds, the credit and the release of the held order are one transaction.
+        together = not item.refunds
+        result = self.record(order, now, claim_from=email if together else None, audit=audit)
+        if result.outcome not in (OrderOutcome.CREDITED, OrderOutcome.DUPLICATE, OrderOutcome.DELIVERY_RECORDED):
+            return result
+        for r in item.refunds:
+            self.process_return(return_request_from_dict(r), now)
+        if not (together and result.outcome is OrderOutcome.CREDITED):
+            call(lambda: item.delete(), what="release a held order")
+        return result
 
     # -- refunds and returns --------------------------------------------------------------------
     def process_return(self, req: ReturnRequest, now: datetime) -> ReturnResult:
@@ -265,6 +308,7 @@ class OrderBook:
             return ReturnResult(req.order_id, member_id, reversal.points, 0 if reversal.points else bonus)
         raise UserError(ErrorCode.CONFLICT, "The order kept changing; try again.")
 
+    @guarded
     def _note_unclaimed_return(self, email: str, req: ReturnRequest) -> None:
         item = UnclaimedOrder.get(keys.email_pk(self.tenant, email), f"{UNCLAIMED_PREFIX}{req.order_id}")
         if any(r["returnId"] == req.return_id for r in item.refunds):
@@ -273,12 +317,14 @@ class OrderBook:
 
     def return_rate(self, member_id: str, now: datetime, also_returned: str | None = None) -> rules.ReturnRate:
         program = self.programs.program()
+        records = call(lambda: list(OrderRecord.query(keys.member_pk(self.tenant, member_id),
+                                                      OrderRecord.SK.startswith(f"{keys.SOURCE_PREFIX}order#"))),
+                       what="order records")
         summaries = [rules.OrderSummary(datetime.fromisoformat(r.ordered_at),
-                                        bool(r.returned) or r.order_id == also_returned)
-                     for r in OrderRecord.query(keys.member_pk(self.tenant, member_id),
-                                                OrderRecord.SK.startswith(f"{keys.SOURCE_PREFIX}order#"))]
+                                        bool(r.returned) or r.order_id == also_returned) for r in records]
         return rules.return_rate(summaries, now, program.return_rate_window_days)
 
+    @guarded
     def _profile(self, member_id: str) -> MemberProfile | None:
         try:
             return MemberProfile.get(keys.member_pk(self.tenant, member_id), keys.PROFILE, consistent_read=True)

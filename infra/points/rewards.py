@@ -10,8 +10,9 @@ from domain.points import rewards as rules
 from domain.points.balance import Balance, EntryType, credit, spend
 from domain.points.rewards import CouponStatus, Reward
 from infra import keys
+from infra.dynamo_errors import call, guarded
 from infra.items import MemberProfile
-from infra.pages import Page, decode_cursor, page
+from infra.pages import Page, page, start_key
 from infra.points.items import Coupon, IdempotencyRecord, RewardItem, RewardLimit
 from infra.points.ledger import Change, MemberLedger, post
 from infra.points.program_store import REWARD_PREFIX, ProgramStore
@@ -44,6 +45,7 @@ class RewardDesk:
         self.tenant = tenant
         self.programs = programs
 
+    @guarded
     def coupon(self, code: str) -> Coupon | None:
         try:
             return Coupon.get(keys.coupon_pk(self.tenant, code.strip().upper()), "COUPON", consistent_read=True)
@@ -129,8 +131,9 @@ class RewardDesk:
         raise RuntimeError("could not draw a free coupon code")
 
     def _replay(self, member_id: str, key: str | None, fingerprint: str) -> Redemption:
-        record = IdempotencyRecord.get(keys.member_pk(self.tenant, member_id), f"{keys.IDEMPOTENCY_PREFIX}{key}",
-                                       consistent_read=True)
+        record = call(lambda: IdempotencyRecord.get(keys.member_pk(self.tenant, member_id),
+                                                    f"{keys.IDEMPOTENCY_PREFIX}{key}", consistent_read=True),
+                      what="idempotency record")
         if record.fingerprint != fingerprint:
             raise UserError(ErrorCode.IDEMPOTENCY_KEY_REUSED,
                             "This idempotency key was used for a different request.", "idempotencyKey")
@@ -204,11 +207,12 @@ class RewardDesk:
         assert fresh is not None
         return to_redemption(fresh)
 
-    def member_coupons(self, member_id: str, first: int, after: str | None) -> Page:
+    def member_coupons(self, member_id: str, first: int, after: dict | None) -> Page:
         gsi_pk = f"{keys.member_pk(self.tenant, member_id)}#COUPONS"
-        result = Coupon.lookup.query(gsi_pk, limit=first, last_evaluated_key=decode_cursor(after, gsi_pk, "GSI1PK"),
-                                     scan_index_forward=False)
-        return page(result, to_redemption, ("PK", "SK", "GSI1PK", "GSI1SK"), first)
+        start = start_key(after, gsi_pk, "GSI1PK")
+        return call(lambda: page(Coupon.lookup.query(gsi_pk, limit=first + 1, last_evaluated_key=start,
+                                                     scan_index_forward=False),
+                                 to_redemption, ("PK", "SK", "GSI1PK", "GSI1SK"), first), what="redemptions")
 
 
 class _StaleReward(Exception):

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.api.points_support import ADJUST, HISTORY
+from tests.api.points_support import ADJUST
 from tests.conftest import enroll
 
 MEMBER_HISTORY = """query H($id: ID!, $first: Int, $after: String, $types: [EntryType!]) { member(id: $id) {

@@ -5,6 +5,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import threading
 import uuid
 from collections import Counter
@@ -17,13 +18,17 @@ import httpx
 import pytest
 
 from api.http import Api
+from api.messages import Request
 from domain.errors import ErrorCode, UserErrors
 from domain.points import shopify
 from infra import keys
 from infra.items import TableItem
 from infra.points.items import OrderRecord, WebhookReceipt
+from infra.points.orders import OrderBook
+from infra.webhooks import WebhookFailure
 from tests.api.points_support import HISTORY, ME_POINTS, ORDER, assert_books_balance, jobs
 from tests.conftest import enroll
+from tests.faults import Faults
 from tests.support import GraphQLClient, Result
 from tests.support import live_server as serve
 
@@ -114,8 +119,9 @@ def email() -> str:
 
 
 @pytest.fixture
-def shopper(member: GraphQLClient, email: str) -> GraphQLClient:
-    """An enrolled member whose Shopify customer email is `email`."""
+def shopper(member: GraphQLClient, email: str, idp, member_id: str) -> GraphQLClient:
+    """An enrolled member whose Shopify customer email is `email`, vouched for by the IdP."""
+    member = member.as_(idp.member_token(member_id, email=email))
     enroll(member, email=email)
     return member
 
@@ -143,6 +149,18 @@ def receipt_exists(tenant: str, webhook_id: str) -> bool:
 
 
 NOTHING = {"available": 0, "pending": 0, "lifetime": 0, "debt": 0}
+FAILURES = """query F($first: Int, $after: String) { webhookFailures(first: $first, after: $after) {
+  edges { cursor node { id receivedAt topic webhookId errors { code field message } body bodyBytes truncated
+  correlationId } } pageInfo { hasNextPage endCursor } } }"""
+
+
+def list_failures(admin: GraphQLClient) -> list[dict[str, Any]]:
+    return [e["node"] for e in admin.ok(FAILURES, {"first": 100})["webhookFailures"]["edges"]]
+
+
+def failures_in(tenant: str, since: str) -> list[WebhookFailure]:
+    return list(WebhookFailure.query(keys.webhook_failures_pk(tenant), WebhookFailure.SK >= since,
+                                     consistent_read=True))
 
 
 # -- the payload on its own ---------------------------------------------------------------------------
@@ -218,51 +236,141 @@ def test_a_signed_orders_paid_credits_pending_points_as_order_record_would(shop,
     assert_books_balance(tenant, member_id)
 
 
-def test_bad_webhooks_get_typed_errors_and_write_nothing(shop, shopper, member_id, email, tenant):
+def test_unsigned_or_misaddressed_requests_are_refused_and_kept_nowhere(shop, shopper, email, tenant):
+    since = datetime.now(timezone.utc).isoformat()
+    order = shopify_order(email=email)
+    forged = json.dumps(order).encode()
+    cases: list[tuple[Result, int]] = [
+        (shop.send("orders/paid", forged, headers={"x-shopify-hmac-sha256": sign(forged, "not-the-secret")}), 401),
+        (shop.send("orders/paid", order, drop=("x-shopify-hmac-sha256",)), 401),
+        (shop.send("orders/paid", order | {"total_price": "1.00"}, headers={"x-shopify-hmac-sha256": sign(forged)}),
+         401),  # a real signature, of another body
+        (shop.send("orders/paid", order, tenant=f"t-{uuid.uuid4().hex[:12]}"), 404),
+    ]
+    for result, status in cases:
+        assert result.status == status, result.body
+    assert points(shopper) == NOTHING
+    assert not failures_in(tenant, since)
+
+
+def test_signed_deliveries_that_can_never_apply_are_kept_as_failures_and_answered_rejected(
+        shop, shopper, email, tenant, admin):
+    """Shopify retries every non-2xx for 48 hours: a delivery that would fail the same way every time
+    is kept for staff and acknowledged, so the sender stops."""
     def order(name: str = "orders_paid.json", **changes: Any) -> dict[str, Any]:
         return shopify_order(name, email=email) | changes
 
-    forged = json.dumps(order()).encode()
     negative, absurd = order(total_price="-133.86"), order(subtotal_price="9999999999.00", total_price="9999999999.99")
     wrong_types = order()
     wrong_types["line_items"][0]["quantity"] = "2"
     missing = order()
     del missing["line_items"]
-    cases: list[tuple[Result, int, str, str | None]] = [
-        (shop.send("orders/paid", forged, headers={"x-shopify-hmac-sha256": sign(forged, "not-the-secret")}),
-         401, "UNAUTHENTICATED", None),
-        (shop.send("orders/paid", order(), drop=("x-shopify-hmac-sha256",)), 401, "UNAUTHENTICATED", None),
-        (shop.send("orders/paid", order(), headers={"x-shopify-hmac-sha256": sign(forged)}), 401,
-         "UNAUTHENTICATED", None),  # a real signature, of another body
-        (shop.send("orders/paid", order(), tenant=f"t-{uuid.uuid4().hex[:12]}"), 404, "NOT_FOUND", None),
-        (shop.send("orders/paid", b'{"id": 5690148716701, "line_items": ['), 400, "INVALID", None),
-        (shop.send("orders/paid", b'[1, 2, 3]'), 400, "INVALID", None),
-        (shop.send("orders/paid", order(), drop=("x-shopify-topic",)), 400, "REQUIRED", "X-Shopify-Topic"),
-        (shop.send("orders/paid", negative), 400, "OUT_OF_RANGE", "total_price"),
-        (shop.send("orders/paid", absurd), 400, "OUT_OF_RANGE", "total_price"),
-        (shop.send("orders/paid", order(total_price="1,337.00")), 400, "INVALID", "total_price"),
-        (shop.send("orders/paid", shopify_order("orders_paid_unknown_currency.json", email=email)), 400,
+    cases: list[tuple[Result, str, str | None]] = [
+        (shop.send("orders/paid", b'{"id": 5690148716701, "line_items": ['), "INVALID", None),
+        (shop.send("orders/paid", b'[1, 2, 3]'), "INVALID", None),
+        (shop.send("orders/paid", order(), drop=("x-shopify-topic",)), "REQUIRED", "X-Shopify-Topic"),
+        (shop.send("orders/paid", negative), "OUT_OF_RANGE", "total_price"),
+        (shop.send("orders/paid", absurd), "OUT_OF_RANGE", "total_price"),
+        (shop.send("orders/paid", order(total_price="1,337.00")), "INVALID", "total_price"),
+        (shop.send("orders/paid", shopify_order("orders_paid_unknown_currency.json", email=email)),
          "UNKNOWN_CURRENCY", "currency"),
-        (shop.send("orders/paid", wrong_types), 400, "INVALID", "line_items.0.quantity"),
-        (shop.send("orders/paid", missing), 400, "REQUIRED", "line_items"),
+        (shop.send("orders/paid", wrong_types), "INVALID", "line_items.0.quantity"),
+        (shop.send("orders/paid", missing), "REQUIRED", "line_items"),
+        (shop.send("orders/paid", order(processed_at="9999-12-31T23:59:59-04:00")), "OUT_OF_RANGE", "processed_at"),
     ]
-    for result, status, code, field in cases:
-        assert result.status == status, result.body
-        errors = [(e["extensions"]["code"], e["extensions"].get("field")) for e in result.body["errors"]]
-        assert (code, field) in errors, errors
+    failure_ids = []
+    for result, code, field in cases:
+        assert (result.status, result.body["outcome"]) == (200, "REJECTED"), result.body
+        assert (code, field) in [(e["code"], e["field"]) for e in result.body["errors"]], result.body
+        failure_ids.append(result.body["failureId"])
     assert points(shopper) == NOTHING
     assert history(shopper) == []
     for payload in (negative, absurd, wrong_types):
         assert not list(TableItem.query(keys.order_pk(tenant, str(payload["id"]))))
+    listed = list_failures(admin)
+    by_id = {f["id"]: f for f in listed}
+    assert set(failure_ids) <= set(by_id)
+    negative_failure = by_id[failure_ids[3]]
+    assert negative_failure["topic"] == "orders/paid" and negative_failure["webhookId"]
+    assert ("OUT_OF_RANGE", "total_price") in [(e["code"], e["field"]) for e in negative_failure["errors"]]
+    assert json.loads(negative_failure["body"])["total_price"] == "-133.86"
+    assert not negative_failure["truncated"]
 
 
-def test_a_refused_webhook_keeps_no_receipt_so_its_retry_is_processed(shop, shopper, email, tenant):
+def test_a_rejected_webhook_keeps_no_receipt_so_a_redelivery_after_the_fix_is_processed(shop, shopper, email,
+                                                                                       tenant):
     order = shopify_order(email=email)
     webhook_id = str(uuid.uuid4())
     bad = shop.send("orders/paid", order | {"total_price": "-1"}, webhook_id=webhook_id)
-    assert bad.status == 400 and not receipt_exists(tenant, webhook_id)
+    assert (bad.status, bad.body["outcome"]) == (200, "REJECTED") and not receipt_exists(tenant, webhook_id)
     good = shop.send("orders/paid", order, webhook_id=webhook_id)
     assert good.body["outcome"] == "CREDITED"
+
+
+def test_a_failure_keeps_at_most_8_kib_of_the_body(shop, shopper, email, admin):
+    order = shopify_order(email=email) | {"note": "雪" * 6000, "total_price": "-1"}  # 18 KB of three-byte text
+    r = shop.send("orders/paid", order)
+    assert r.body["outcome"] == "REJECTED"
+    kept = next(f for f in list_failures(admin) if f["id"] == r.body["failureId"])
+    assert kept["truncated"] and len(kept["body"].encode()) <= 8 * 1024 < kept["bodyBytes"]
+    assert json.dumps(order).startswith(kept["body"])  # the start of the body, cut on a character
+
+
+def test_webhook_failures_are_for_admins_newest_first_in_pages(shop, shopper, email, admin, client, idp, clock):
+    t0 = datetime.now(timezone.utc) + timedelta(days=3650)  # after any other test's failures
+    ids = []
+    for i in range(3):
+        clock.set(t0 + timedelta(minutes=i))
+        ids.append(shop.send("orders/paid", shopify_order(email=email) | {"total_price": "-1"}).body["failureId"])
+    first = admin.ok(FAILURES, {"first": 2})["webhookFailures"]
+    assert [e["node"]["id"] for e in first["edges"]] == ids[::-1][:2] and first["pageInfo"]["hasNextPage"]
+    after = admin.ok(FAILURES, {"first": 1, "after": first["pageInfo"]["endCursor"]})["webhookFailures"]
+    assert [e["node"]["id"] for e in after["edges"]] == [ids[0]]
+    moderator = client.as_(idp.staff_token("staff-mod", "kizuna-moderators"))
+    for who in (moderator, shopper, client.as_(idp.service_token())):
+        assert who(FAILURES, {"first": 1}).error_codes() == ["FORBIDDEN"]
+
+
+def test_a_throttled_delivery_answers_503_with_retry_after_and_its_retry_credits_once(shop, shopper, member_id,
+                                                                                    email, tenant):
+    order = shopify_order(email=email)
+    webhook_id = str(uuid.uuid4())
+    body = json.dumps(order).encode()
+    with Faults() as faults:
+        faults.throttle()
+        busy = shop.client.api.handle(Request("POST", f"/webhooks/shopify/{tenant}",
+                                              webhook_headers("orders/paid", body, webhook_id), body))
+    assert (busy.status, busy.headers.get("retry-after")) == (503, "1"), busy.body
+    assert json.loads(busy.body)["errors"][0]["extensions"]["code"] == "RETRY_LATER"
+    assert points(shopper) == NOTHING and not receipt_exists(tenant, webhook_id)
+    retried = shop.send("orders/paid", order, webhook_id=webhook_id)
+    assert (retried.status, retried.body["outcome"], retried.body["points"]) == (200, "CREDITED", ORDER_POINTS)
+    assert shop.send("orders/paid", order, webhook_id=webhook_id).body == {"outcome": "DUPLICATE"}
+    assert points(shopper)["pending"] == ORDER_POINTS
+    assert_books_balance(tenant, member_id)
+
+
+def test_a_delivery_whose_balance_kept_changing_is_503_not_rejected(shop, shopper, member_id, email, tenant):
+    """CONFLICT is an input error to no one: the same delivery goes through once the balance holds still."""
+    with Faults() as faults:
+        profile = faults.client.get_item(TableName=TableItem.Meta.table_name, ConsistentRead=True, Key={
+            "PK": {"S": keys.member_pk(tenant, member_id)}, "SK": {"S": keys.PROFILE}})["Item"]
+        faults.cancel(at={-1: {"Code": "ConditionalCheckFailed", "Item": profile}})  # the profile, every time
+        r = shop.send("orders/paid", shopify_order(email=email))
+    assert (r.status, r.body["errors"][0]["extensions"]["code"]) == (503, "RETRY_LATER"), r.body
+    assert points(shopper) == NOTHING
+
+
+def test_a_bug_inside_a_signed_delivery_is_a_500_logged_with_its_correlation_id(shop, shopper, email, monkeypatch,
+                                                                               caplog):
+    def broken(*_: Any, **__: Any) -> Any:
+        raise KeyError("a bug of ours")
+
+    monkeypatch.setattr(OrderBook, "record", broken)
+    with caplog.at_level(logging.ERROR, logger="kizuna.webhooks"):
+        r = shop.send("orders/paid", shopify_order(email=email), headers={"x-correlation-id": "cid-webhook-bug"})
+    assert r.status == 500 and "cid-webhook-bug" in r.body["errors"][0]["message"], r.body
+    assert [x.correlation_id for x in caplog.records if x.name == "kizuna.webhooks"] == ["cid-webhook-bug"]
 
 
 def test_the_same_webhook_twice_is_a_duplicate_and_never_credits_twice(shop, shopper, email, tenant, clock):
@@ -344,13 +452,14 @@ def test_a_delivered_fulfillment_moves_the_window_and_one_in_transit_changes_not
     assert (unknown.status, unknown.body["outcome"]) == (200, "IGNORED")
 
 
-def test_a_guest_order_waits_for_its_email_to_enroll(shop, member, member_id):
+def test_a_guest_order_waits_for_its_email_to_enroll(shop, member, member_id, idp):
     email = f"Ren.Guest+{uuid.uuid4().hex[:8]}@Example.com"
     order = load("orders_paid_guest.json") | {"id": fresh_id(), "email": email, "contact_email": email,
                                               "processed_at": stamp(datetime.now(timezone.utc))}
     assert "customer" not in order
     r = shop.send("orders/paid", order)
     assert (r.status, r.body["outcome"], r.body["memberId"]) == (200, "HELD_FOR_ENROLLMENT", None)
+    member = member.as_(idp.member_token(member_id, email=email))  # the IdP vouches for the address
     enroll(member, email=email.lower())
     assert points(member) == {"available": 0, "pending": 24, "lifetime": 24, "debt": 0}
     assert history(member) == [("EARN", 24, "PENDING", str(order["id"]))]
@@ -422,3 +531,10 @@ def test_one_order_delivered_20_times_at_once_by_mutation_and_webhook_is_credite
     assert points(shopper) == {"available": 0, "pending": rounds * ORDER_POINTS, "lifetime": rounds * ORDER_POINTS,
                                "debt": 0}
     assert_books_balance(tenant, member_id)
+
+
+def test_a_signed_order_over_64_kib_is_processed_and_only_graphql_keeps_the_64_kib_cap(shop, shopper, email, client):
+    order = shopify_order(email=email) | {"note": "x" * 200_000}  # a large order: many lines, long notes
+    r = shop.send("orders/paid", order)
+    assert (r.status, r.body["outcome"]) == (200, "CREDITED"), r.body
+    assert client.raw(b" " * (64 * 1024 + 1)).status == 413
