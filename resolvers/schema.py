@@ -172,6 +172,26 @@ def aliases_rule(max_aliases: int) -> type[ValidationRule]:
     return MaxAliases
 
 
+class Schema(strawberry.Schema):
+    """Strawberry logs every error at ERROR with a traceback. Here an expected one (syntax, validation,
+    permission, input, retryable) is one INFO line; an unexpected one is logged by MaskUnexpectedErrors,
+    at ERROR with the correlation id, operation and path."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        context = getattr(execution_context, "context", None)
+        for error in errors:
+            original = error.original_error
+            if original is not None and not isinstance(original, _EXPECTED):
+                continue
+            code = (error.extensions or {}).get("code")
+            log.info("graphql error %s at %s: %s", code or "REQUEST", error.path, error.message,
+                     extra={"correlation_id": getattr(context, "correlation_id", None),
+                            "operation": getattr(execution_context, "operation_name", None)})
+
+
+_EXPECTED = (StrawberryGraphQLError, GraphQLError, UserError, UserErrors, PermissionError, RetryLater)
+
+
 def build_schema(*, dev: bool = False, max_depth: int = 10, max_aliases: int = 15,
                  max_tokens: int = 2000) -> strawberry.Schema:
     # Limit rules are built once: the validation cache is keyed by the rule classes, and building
@@ -189,7 +209,7 @@ def build_schema(*, dev: bool = False, max_depth: int = 10, max_aliases: int = 1
     ]
     Query = merge_types("Query", QUERY_TYPES)
     Mutation = merge_types("Mutation", MUTATION_TYPES)
-    return strawberry.Schema(
+    return Schema(
         query=Query, mutation=Mutation, extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not dev, scalar_map=SCALAR_MAP),
     )
