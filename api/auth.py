@@ -10,7 +10,7 @@ from jwt import PyJWK, PyJWKClient, PyJWKSet
 
 from api.settings import IssuerSettings, Settings
 from domain.access import Kind, Principal, Role
-from domain.members import valid_member_id
+from domain.members import valid_member_id, vouched_email
 
 ALGORITHMS = ("RS256", "ES256")
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "sub", "aud"]
@@ -65,6 +65,17 @@ class JwksKeys:
             raise Unauthenticated("unknown signing key")
         return key
 
+    def clear_cache(self) -> None:
+        """Forget the fetched key set and the refetch clock (after a SnapStart restore: the snapshot may be
+        days old, and its monotonic readings mean nothing in the restored copy)."""
+        with self._lock:
+            self._last_refetch = float("-inf")
+        cache = getattr(self._client, "jwk_set_cache", None)
+        if cache is not None:
+            cache.put(None)
+        if hasattr(self._client, "_last_successful_fetch"):  # PyJWKClient's own refetch cooldown
+            self._client._last_successful_fetch = None
+
     @staticmethod
     def _find(jwk_set: PyJWKSet, kid: str | None) -> PyJWK | None:
         return next((k for k in jwk_set.keys if k.key_id == kid), None)
@@ -101,6 +112,15 @@ class TokenVerifier:
             else:
                 raise ValueError(f"issuer {cfg.issuer} has neither jwks nor jwks_url")
             self._issuers[(cfg.issuer, cfg.audience)] = _Issuer(cfg, keys)
+
+    def clear_caches(self) -> None:
+        """Forget verified tokens and fetched signing keys (after a SnapStart restore)."""
+        with self._cache_lock:
+            self._verified.clear()
+        for issuer in self._issuers.values():
+            clear = getattr(issuer.keys, "clear_cache", None)
+            if clear is not None:
+                clear()
 
     def verify(self, token: str) -> Principal:
         now = self._clock()
@@ -158,7 +178,8 @@ class TokenVerifier:
             return Principal(Kind.SERVICE, cfg.tenant, sub, scopes=scopes)
         if not valid_member_id(sub):
             raise Unauthenticated("subject is not a usable member id")
-        return Principal(Kind.MEMBER, cfg.tenant, sub)
+        email = vouched_email(claims.get(cfg.email_claim), claims.get(cfg.email_verified_claim))
+        return Principal(Kind.MEMBER, cfg.tenant, sub, verified_email=email)
 
 
 def _words(value: Any, claim: str) -> list[str]:

@@ -8,6 +8,7 @@ import strawberry
 
 from api.auth import KeySource, TokenVerifier
 from api.settings import Settings
+from infra.cursors import CursorCodec
 from infra.items import bind_table
 from infra.points.program_store import ProgramCache
 from resolvers.schema import build_schema
@@ -20,10 +21,14 @@ class Services:
     verifier: TokenVerifier
     schema: strawberry.Schema
     programs: ProgramCache  # program configuration and rewards, cached per container
+    cursors: CursorCodec  # seals and opens every connection's cursors
 
 
 def build_services(settings: Settings, key_sources: Mapping[str, KeySource] | None = None) -> Services:
-    client = bind_table(settings.table_name, region=settings.region, host=settings.dynamodb_endpoint)
+    # One botocore retry: infra/dynamo_errors.py retries throttles and conflicts itself within a bounded
+    # budget, so a caller hears RETRY_LATER in about two seconds instead of after botocore's long backoff.
+    client = bind_table(settings.table_name, region=settings.region, host=settings.dynamodb_endpoint,
+                        max_retry_attempts=1)
     return Services(
         settings=settings,
         dynamodb=client,
@@ -31,4 +36,5 @@ def build_services(settings: Settings, key_sources: Mapping[str, KeySource] | No
         schema=build_schema(dev=settings.dev, max_depth=settings.max_depth,
                             max_aliases=settings.max_aliases, max_tokens=settings.max_tokens),
         programs=ProgramCache(settings.program_cache_seconds),
+        cursors=CursorCodec(settings.cursor_secret),
     )

@@ -22,6 +22,8 @@ class IssuerSettings:
     jwks_url: str | None = None  # production: keys from the IdP's JWKS endpoint
     jwks: Mapping[str, Any] | None = None  # dev and tests: a local public key set
     groups_claim: str = "groups"  # signed claim carrying the IdP groups of staff
+    email_claim: str = "email"  # signed claim with the member's email ...
+    email_verified_claim: str = "email_verified"  # ... which counts only when this claim is true
     role_map: Mapping[str, str] = field(default_factory=dict)  # IdP group -> admin|moderator|event-staff
     service_scope: str = "kizuna/orders"
     partner_scope: str = "partner:member-status"
@@ -46,6 +48,12 @@ class Settings:
     jwt_leeway_seconds: int = 30
     jwks_refetch_interval_seconds: float = 60.0
     max_body_bytes: int = 64 * 1024
+    # Signed webhooks carry whole orders (a large one is well over 64 KiB); refusing one with a 4xx
+    # would only make the sender retry it for two days.
+    max_webhook_body_bytes: int = 1024 * 1024
+
+    def body_cap(self, path: str) -> int:
+        return self.max_webhook_body_bytes if path.startswith("/webhooks/") else self.max_body_bytes
     max_depth: int = 10
     max_aliases: int = 15
     max_tokens: int = 2000

@@ -1,4 +1,10 @@
-"""Shopify-shaped order webhooks: check the tenant and the HMAC, drop repeats, record what the order system says."""
+"""Shopify-shaped order webhooks: check the tenant and the HMAC, drop repeats, record what the order system says.
+
+Shopify retries every non-2xx answer for 48 hours, so a signed delivery is answered by what a retry
+would change: 200 when it was applied, a repeat or ignored; 200 REJECTED, with the delivery kept as
+a failure record for staff, when its content can never be applied (a retry would fail the same way);
+503 with Retry-After when DynamoDB could not do it now (a retry will); 500 only for our own faults.
+Unsigned requests are not ours to keep: 401."""
 from __future__ import annotations
 
 import base64
@@ -16,9 +22,11 @@ from domain.errors import ErrorCode, UserError, UserErrors
 from domain.points import shopify
 from domain.points.orders import ReturnRequest
 from infra import keys
+from infra.dynamo_errors import RetryLater, call
 from infra.points.items import WebhookReceipt
 from infra.points.orders import OrderBook, OrderOutcome, OrderResult, ReturnResult
 from infra.points.program_store import ProgramCache, ProgramStore
+from infra.webhooks import WebhookFailures
 
 log = logging.getLogger("kizuna.webhooks")
 
@@ -31,6 +39,7 @@ _WEBHOOK_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 # Outcomes beyond OrderOutcome's: a refund that took points back, and a webhook that changes nothing.
 REVERSED = "REVERSED"
 IGNORED = "IGNORED"
+REJECTED = "REJECTED"
 DUPLICATE = OrderOutcome.DUPLICATE.value
 
 
@@ -45,9 +54,8 @@ def signed_by(secret: str, body: bytes, given: str | None) -> bool:
     return hmac.compare_digest(signature(secret, body).encode(), given.strip().encode("utf-8", "replace"))
 
 
-def _errors(status: int, errors: list[UserError], cid: str) -> Response:
-    return json_response(status, {"errors": [
-        {"message": e.message, "extensions": {"code": e.code.value, "field": e.field}} for e in errors]}, cid)
+def _error_list(errors: list[UserError]) -> list[dict[str, Any]]:
+    return [{"code": e.code.value, "field": e.field, "message": e.message} for e in errors]
 
 
 class ShopifyWebhooks:
@@ -71,15 +79,34 @@ class ShopifyWebhooks:
         if not signed_by(secret, req.body, req.headers.get("x-shopify-hmac-sha256")):
             log.warning("webhook signature rejected", extra={"correlation_id": cid, "tenant": tenant})
             return error_response(401, "UNAUTHENTICATED", "The webhook signature is missing or does not match.", cid)
+        # Signed: from here on the delivery is ours to answer by what a retry would change.
         raw_topic = (req.headers.get("x-shopify-topic") or "").strip()
-        if not raw_topic:
-            return _errors(400, [UserError(ErrorCode.REQUIRED, "X-Shopify-Topic is required.", "X-Shopify-Topic")],
-                           cid)
         webhook_id = (req.headers.get("x-shopify-webhook-id") or "").strip() or None
-        if webhook_id is not None and not _WEBHOOK_ID.match(webhook_id):
-            return _errors(400, [UserError(ErrorCode.INVALID, "X-Shopify-Webhook-Id is not a valid id.",
-                                           "X-Shopify-Webhook-Id")], cid)
+        try:
+            return self._signed(req, cid, tenant, raw_topic, webhook_id)
+        except RetryLater as e:
+            log.warning("webhook deferred: %s", e, extra={"correlation_id": cid, "tenant": tenant, "topic": raw_topic,
+                                                          "webhook_id": webhook_id})
+            resp = error_response(503, "RETRY_LATER", "Could not finish this delivery now; send it again "
+                                                      "(nothing is applied twice).", cid)
+            resp.headers["retry-after"] = str(e.retry_after)
+            return resp
+        except Exception:
+            log.exception("webhook failed", extra={"correlation_id": cid, "tenant": tenant, "topic": raw_topic,
+                                                   "webhook_id": webhook_id})
+            return error_response(500, "INTERNAL", f"Unexpected error (correlation id {cid}).", cid)
+
+    def _signed(self, req: Request, cid: str, tenant: str, raw_topic: str, webhook_id: str | None) -> Response:
         now = self.clock()
+        problems = []
+        if not raw_topic:
+            problems.append(UserError(ErrorCode.REQUIRED, "X-Shopify-Topic is required.", "X-Shopify-Topic"))
+        if webhook_id is not None and not _WEBHOOK_ID.match(webhook_id):
+            problems.append(UserError(ErrorCode.INVALID, "X-Shopify-Webhook-Id is not a valid id.",
+                                      "X-Shopify-Webhook-Id"))
+            webhook_id = None
+        if problems:
+            return self._reject(tenant, raw_topic, webhook_id, problems, req.body, now, cid)
         if webhook_id is not None and self._received(tenant, webhook_id, now):
             return json_response(200, {"outcome": DUPLICATE}, cid)
 
@@ -92,14 +119,25 @@ class ShopifyWebhooks:
                 outcome = self._apply(OrderBook(tenant, ProgramStore(tenant, self.programs)), parsed, now)
         except (UserError, UserErrors) as e:
             errors = e.errors if isinstance(e, UserErrors) else [e]
-            log.info("webhook refused: %s", [x.code.value for x in errors],
-                     extra={"correlation_id": cid, "tenant": tenant, "topic": raw_topic})
-            conflict = any(x.code is ErrorCode.CONFLICT for x in errors)
-            return _errors(409 if conflict else 400, errors, cid)
+            if any(x.code is ErrorCode.CONFLICT for x in errors):
+                # The balance or the order kept changing under us: the same delivery will go through.
+                raise RetryLater("the member's points kept changing") from e
+            return self._reject(tenant, raw_topic, webhook_id, errors, req.body, now, cid)
         if webhook_id is not None:
             self._keep_receipt(tenant, webhook_id, raw_topic, now)
         log.info("webhook %s: %s", raw_topic, outcome["outcome"], extra={"correlation_id": cid, "tenant": tenant})
         return json_response(200, outcome, cid)
+
+    @staticmethod
+    def _reject(tenant: str, topic: str, webhook_id: str | None, errors: list[UserError], body: bytes,
+                now: datetime, cid: str) -> Response:
+        """A signed delivery that can never be applied: kept as a failure record, and answered 2xx so
+        the sender stops. No receipt is kept, so a redelivery after the cause is fixed is processed."""
+        failure_id = WebhookFailures(tenant).keep(topic=topic or "(none)", webhook_id=webhook_id, errors=errors,
+                                                  body=body, now=now, correlation_id=cid)
+        log.info("webhook rejected: %s", [x.code.value for x in errors],
+                 extra={"correlation_id": cid, "tenant": tenant, "topic": topic, "failure_id": failure_id})
+        return json_response(200, {"outcome": REJECTED, "failureId": failure_id, "errors": _error_list(errors)}, cid)
 
     # -- what each kind of webhook does ---------------------------------------------------------
     def _apply(self, book: OrderBook, parsed: shopify.Parsed, now: datetime) -> dict[str, Any]:
@@ -135,7 +173,8 @@ class ShopifyWebhooks:
     @staticmethod
     def _received(tenant: str, webhook_id: str, now: datetime) -> bool:
         try:
-            receipt = WebhookReceipt.get(keys.webhook_pk(tenant, webhook_id), RECEIPT_SK)
+            receipt = call(lambda: WebhookReceipt.get(keys.webhook_pk(tenant, webhook_id), RECEIPT_SK),
+                           what="webhook receipt")
         except WebhookReceipt.DoesNotExist:
             return False
         # TTL deletion lags; a receipt past its time no longer counts.
@@ -146,8 +185,8 @@ class ShopifyWebhooks:
         receipt = WebhookReceipt(keys.webhook_pk(tenant, webhook_id), RECEIPT_SK, topic=topic,
                                  received_at=now.isoformat(), expires_at=int((now + RECEIPT_TTL).timestamp()))
         try:
-            receipt.save()
-        except PynamoDBException:
+            call(receipt.save, what="keep webhook receipt")
+        except (PynamoDBException, RetryLater):
             # The work is committed; without the receipt a retry only finds everything done already.
             log.warning("could not keep the receipt of webhook %s", webhook_id, exc_info=True)
 

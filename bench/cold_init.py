@@ -118,6 +118,18 @@ print(json.dumps({"phases": [[n, marks[i + 1] - marks[i]] for i, n in enumerate(
                   "build": build, "total": marks[-1] - marks[0], "modules": len(sys.modules)}))
 """
 
+# What a copy restored from a SnapStart snapshot runs before its first request (api/snapstart.py); here
+# without SSM, so the settings reload reads the environment only (in AWS add one GetParameters round trip).
+RESTORE = """
+import json, time
+import api.lambda_handler as h
+from api.settings import from_env
+from api.snapstart import after_restore
+t = time.perf_counter()
+after_restore(h.services, from_env)
+print(json.dumps({"restore": time.perf_counter() - t}))
+"""
+
 BASELINE_PHASES = """
 import json, sys, time
 t0 = time.perf_counter()
@@ -241,6 +253,8 @@ def main(argv: list[str] | None = None) -> None:
         smoke = run_child(SMOKE, {**env, "BENCH_EVENT": json.dumps(event)})
         print(f"  fresh handler answers `me`:            "
               f"{smoke.stdout.strip() if smoke.returncode == 0 else 'FAILED ' + smoke.stderr[-300:]}")
+        restore = median([json_child(RESTORE, env)["restore"] for _ in range(3)])
+        print(f"  SnapStart restore hook (no SSM):       {restore * 1000:7.1f} ms")
 
         # -- where the handler's init goes: phases inside the process -----------------------------------
         phase_runs = [json_child(PHASES, env) for _ in range(args.phase_runs)]

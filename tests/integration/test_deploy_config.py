@@ -1,8 +1,10 @@
 """The AWS deployment (serverless.yml) keeps its promises, checked without AWS.
 
-Each check collects problems from a parsed serverless.yml; the tests assert the real file has none,
-and that a copy broken on purpose is caught, so no check can pass vacuously.
-The generated CloudFormation itself is linted by scripts/package-check (cfn-lint).
+Each check collects problems from a parsed serverless.yml, or from the CloudFormation template `osls
+package` generated from it; the tests assert the real ones have none, and that a copy broken on purpose
+is caught, so no check can pass vacuously. The template checks need .serverless/ from a package run newer
+than serverless.yml: scripts/package-check packages and then runs them (and requires them to run); in a
+plain test run without a fresh template they skip. cfn-lint lints the template in scripts/package-check.
 """
 from __future__ import annotations
 
@@ -29,6 +31,11 @@ DEPS_LAYER = "DepsLambdaLayer"  # logical id osls gives the `deps` layer
 Config = dict[str, Any]
 FILE_REF = re.compile(r"^\$\{file\((?P<path>[^)]+)\):(?P<key>[A-Za-z0-9_]+)\}$")
 NOT_IAM_ACTIONS = re.compile(r"^dynamodb:Transact", re.IGNORECASE)  # authorised by the item actions instead
+GRAPHQL_ROLE = "GraphqlExecutionRole"  # the GraphQL function's own role (the jobs use the generated one)
+# Secrets never sit in a function's environment: only the names of their SSM parameters (api/secrets.py).
+SECRET_VARIABLES = ("KIZUNA_WEBHOOK_SECRETS", "KIZUNA_CURSOR_SECRET", "KIZUNA_ISSUERS")
+SSM_READ = "ssm:GetParameters"  # api/secrets.py reads every parameter in one GetParameters call
+PARAMETER_ARN = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter%s"
 TABLE_ACTIONS = {
     "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
     "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable",
@@ -124,13 +131,26 @@ def arn_text(resource: Any) -> str:
     return json.dumps(resource)
 
 
+def role_statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    """The statements of an AWS::IAM::Role resource's inline policies."""
+    return [st for policy in role.get("Properties", {}).get("Policies", []) or []
+            for st in policy.get("PolicyDocument", {}).get("Statement", []) or []]
+
+
 def iam_statements(config: Config) -> list[dict[str, Any]]:
     provider = config.get("provider", {})
     statements = list(provider.get("iam", {}).get("role", {}).get("statements", []))
     statements += provider.get("iamRoleStatements", [])  # the older spelling
     for fn in (config.get("functions") or {}).values():
         statements += fn.get("iamRoleStatements", []) or []
+    for resource in (config.get("resources", {}).get("Resources") or {}).values():
+        if resource.get("Type") == "AWS::IAM::Role":
+            statements += role_statements(resource)
     return statements
+
+
+def _listed(value: Any) -> list[Any]:
+    return [value] if isinstance(value, (str, dict)) else list(value or [])
 
 
 def iam_problems(config: Config) -> list[str]:
@@ -144,19 +164,36 @@ def iam_problems(config: Config) -> list[str]:
     if role.get("managedPolicies") or provider.get("iamManagedPolicies"):
         problems.append("managed policies grant more than the table")
     allowed_arns = {f"${{{TABLE_RESOURCE}.Arn}}", f"${{{TABLE_RESOURCE}.Arn}}/index/*"}
+    parameter_arns = {PARAMETER_ARN % f"${{param:{name}}}" for name in (config.get("params") or {}).get("default", {})
+                      if name.endswith("Parameter")}
+    graphql_log_group = ("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/"
+                         "${self:service}-${sls:stage}-graphql:*")
     granted: set[str] = set()
     statements = iam_statements(config)
     if not statements:
         problems.append("no IAM statements: the function cannot reach the table")
+    for resource in (config.get("resources", {}).get("Resources") or {}).values():
+        if resource.get("Type") == "AWS::IAM::Role" and resource.get("Properties", {}).get("ManagedPolicyArns"):
+            problems.append("managed policies grant more than the role's own statements")
     for st in statements:
-        actions = st.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = st.get("Resource", [])
-        resources = [resources] if isinstance(resources, (str, dict)) else resources
+        actions = _listed(st.get("Action", []))
+        resources = _listed(st.get("Resource", []))
         if st.get("Effect") != "Allow":
             continue
         if "NotAction" in st or "NotResource" in st:
             problems.append("NotAction/NotResource widen a statement")
+        prefixes = {str(a).split(":")[0].lower() for a in actions}
+        if prefixes == {"ssm"}:  # secrets: read only, only the parameters named in params
+            problems += [f"{a} is not the one SSM read ({SSM_READ})" for a in actions if a != SSM_READ]
+            problems += [f"SSM resource {arn_text(r)} is not a parameter named in params"
+                         for r in resources if arn_text(r) not in parameter_arns]
+            continue
+        if prefixes == {"logs"}:  # the GraphQL role writes its own log group
+            problems += [f"{a} is more than writing logs" for a in actions
+                         if a not in ("logs:CreateLogStream", "logs:PutLogEvents")]
+            problems += [f"log resource {arn_text(r)} is not the GraphQL function's log group"
+                         for r in resources if arn_text(r) != graphql_log_group]
+            continue
         for action in actions:
             if NOT_IAM_ACTIONS.match(action):
                 problems.append(f"{action} is not an IAM action")
@@ -240,10 +277,16 @@ def environment_problems(config: Config) -> list[str]:
         problems.append("KIZUNA_TABLE is not the table's name")
     if env.get("KIZUNA_ENV") != "production":
         problems.append("KIZUNA_ENV is not production (dev turns on GraphiQL and introspection)")
-    for var in ("KIZUNA_ISSUERS", "KIZUNA_STAGE_TENANTS", "KIZUNA_DEFAULT_TENANT", "KIZUNA_WEBHOOK_SECRETS",
+    for var in ("KIZUNA_ISSUERS_PARAMETER", "KIZUNA_STAGE_TENANTS", "KIZUNA_DEFAULT_TENANT",
+                "KIZUNA_WEBHOOK_SECRETS_PARAMETER", "KIZUNA_CURSOR_SECRET_PARAMETER",
                 "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL"):
         if var not in env:
             problems.append(f"{var} is not set")
+    envs = [config.get("provider", {}).get("environment") or {}]
+    envs += [fn.get("environment") or {} for fn in (config.get("functions") or {}).values()]
+    for var in SECRET_VARIABLES:
+        if any(var in e for e in envs):
+            problems.append(f"{var} is in a function's environment: secrets come from SSM ({var}_PARAMETER)")
     # Offline packaging: every ${param:x} has a default, and nothing is fetched from AWS.
     text = yaml.safe_dump(config)
     defaults = (config.get("params") or {}).get("default") or {}
@@ -340,9 +383,22 @@ BROKEN: list[tuple[str, Callable[[Config], None]]] = [
     ("http", lambda c: c["functions"]["graphql"]["events"].append({"http": {"method": "POST", "path": "/graphql"}})),
     ("environment", _set("provider.environment.KIZUNA_ENV", "dev")),
     ("environment", _set("provider.environment.KIZUNA_TABLE", "kizuna")),
-    ("environment", _set("functions.graphql.environment.KIZUNA_WEBHOOK_SECRETS", DELETE)),
-    ("environment", _set("params.default.issuers", DELETE)),
-    ("environment", _set("provider.environment.KIZUNA_ISSUERS", "${ssm:/kizuna/issuers}")),
+    ("environment", _set("functions.graphql.environment.KIZUNA_WEBHOOK_SECRETS_PARAMETER", DELETE)),
+    ("environment", _set("functions.graphql.environment.KIZUNA_WEBHOOK_SECRETS", '{"t": "hmac"}')),
+    ("environment", _set("provider.environment.KIZUNA_ISSUERS", "[]")),
+    ("environment", _set("params.default.issuersParameter", DELETE)),
+    ("environment", _set("provider.environment.KIZUNA_ISSUERS_PARAMETER", "${ssm:/kizuna/issuers}")),
+    ("iam", _set("provider.iam.role.statements.1.Resource", "*")),
+    ("iam", _set("provider.iam.role.statements.1.Action", "ssm:*")),
+    ("iam", lambda c: c["provider"]["iam"]["role"]["statements"][1]["Resource"].append(
+        {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ssm:", {"Ref": "AWS::Region"}, ":",
+                           {"Ref": "AWS::AccountId"}, ":parameter/kizuna/*"]]})),
+    ("iam", lambda c: c["resources"]["Resources"][GRAPHQL_ROLE]["Properties"]["Policies"][0]["PolicyDocument"][
+        "Statement"].append({"Effect": "Allow", "Action": "dynamodb:Scan", "Resource": "*"})),
+    ("iam", lambda c: c["resources"]["Resources"][GRAPHQL_ROLE]["Properties"]["Policies"][0]["PolicyDocument"][
+        "Statement"][0].__setitem__("Resource", "*")),
+    ("iam", lambda c: c["resources"]["Resources"][GRAPHQL_ROLE]["Properties"].__setitem__(
+        "ManagedPolicyArns", ["arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess"])),
 ]
 
 
@@ -434,3 +490,202 @@ def test_a_needed_module_left_out_of_the_package_is_caught() -> None:
     handler = config["functions"]["graphql"]["handler"]
     assert unpackaged_imports(handler, [*config["package"]["patterns"], "!api/settings.py"]) == ["api/settings.py"]
     assert "infra/table.py" in unpackaged_imports(handler, [*config["package"]["patterns"], "!infra/**"])
+
+
+# --- the packaged CloudFormation template: SnapStart, the alias, secrets ------------------------
+
+TEMPLATE = ROOT / ".serverless" / "cloudformation-template-update-stack.json"
+GRAPHQL_FUNCTION = "GraphqlLambdaFunction"  # logical ids osls gives the graphql function and its pieces
+HTTP_INTEGRATION = "HttpApiIntegrationGraphql"
+HTTP_PERMISSION = "GraphqlLambdaPermissionHttpApi"
+Template = dict[str, Any]
+
+
+def packaged_template() -> Template:
+    """The template of the last `osls package`, if it is newer than serverless.yml. scripts/package-check
+    sets KIZUNA_REQUIRE_PACKAGED_TEMPLATE=1 right after packaging: there a missing template fails."""
+    fresh = TEMPLATE.is_file() and TEMPLATE.stat().st_mtime >= SERVERLESS_YML.stat().st_mtime
+    if not fresh:
+        message = f"no {TEMPLATE.relative_to(ROOT)} newer than serverless.yml; `make package-check` makes one"
+        if os.environ.get("KIZUNA_REQUIRE_PACKAGED_TEMPLATE") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return json.loads(TEMPLATE.read_text())
+
+
+def _resources(template: Template, kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template.get("Resources", {}).items() if v.get("Type") == kind}
+
+
+def _alias_target(uri: Any) -> str | None:
+    """`Fn::Join [':', [GetAtt F.Arn, alias]]` -> `F:alias`; a bare function ARN (= $LATEST) -> None."""
+    text = arn_text(uri)
+    m = re.fullmatch(r"\$\{(\w+)\.Arn\}:(\w+)", text)
+    return f"{m[1]}:{m[2]}" if m else None
+
+
+def snapstart_problems(template: Template) -> list[str]:
+    """SnapStart on published versions of the GraphQL function, and API Gateway invokes an alias of a
+    published version (never $LATEST, which SnapStart does not cover)."""
+    resources = template.get("Resources", {})
+    fn = resources.get(GRAPHQL_FUNCTION, {}).get("Properties", {})
+    problems = []
+    if fn.get("SnapStart") != {"ApplyOn": "PublishedVersions"}:
+        problems.append(f"{GRAPHQL_FUNCTION} has no SnapStart ApplyOn PublishedVersions")
+    aliases = {a["Properties"].get("Name"): (k, a["Properties"])
+               for k, a in _resources(template, "AWS::Lambda::Alias").items()
+               if a["Properties"].get("FunctionName") == {"Ref": GRAPHQL_FUNCTION}}
+    integration = resources.get(HTTP_INTEGRATION, {}).get("Properties", {})
+    permission = resources.get(HTTP_PERMISSION, {}).get("Properties", {})
+    for what, uri in (("the HTTP API integration", integration.get("IntegrationUri")),
+                      ("the API Gateway invoke permission", permission.get("FunctionName"))):
+        target = _alias_target(uri)
+        if target is None or not target.startswith(f"{GRAPHQL_FUNCTION}:"):
+            problems.append(f"{what} targets {arn_text(uri)}, not an alias of {GRAPHQL_FUNCTION}")
+            continue
+        alias = target.split(":", 1)[1]
+        if alias not in aliases:
+            problems.append(f"{what} targets alias {alias!r}, which the template does not define")
+            continue
+        version = aliases[alias][1].get("FunctionVersion", {})
+        version_id = (version.get("Fn::GetAtt") or [None])[0] if isinstance(version, dict) else None
+        published = resources.get(version_id or "", {})
+        if published.get("Type") != "AWS::Lambda::Version" or \
+                published.get("Properties", {}).get("FunctionName") != {"Ref": GRAPHQL_FUNCTION}:
+            problems.append(f"alias {alias!r} is not on a published version of {GRAPHQL_FUNCTION}")
+    return problems
+
+
+def _role_of(function: dict[str, Any]) -> str | None:
+    role = function.get("Properties", {}).get("Role")
+    return role["Fn::GetAtt"][0] if isinstance(role, dict) and "Fn::GetAtt" in role else None
+
+
+def _environment(function: dict[str, Any]) -> dict[str, Any]:
+    return function.get("Properties", {}).get("Environment", {}).get("Variables", {}) or {}
+
+
+def ssm_problems(template: Template) -> list[str]:
+    """Each role may read exactly the SSM parameters its functions' environments name: GetParameters on
+    those ARNs, nothing else from SSM, no KMS grant without a kms:ViaService condition."""
+    problems = []
+    functions = _resources(template, "AWS::Lambda::Function")
+    for role_id, role in _resources(template, "AWS::IAM::Role").items():
+        users = {k: f for k, f in functions.items() if _role_of(f) == role_id}
+        needed = {PARAMETER_ARN % v for f in users.values() for k, v in _environment(f).items()
+                  if k.endswith("_PARAMETER") and isinstance(v, str)}
+        granted: set[str] = set()
+        for st in role_statements(role):
+            actions = [str(a) for a in _listed(st.get("Action", []))]
+            if st.get("Effect") != "Allow" or not any(a.lower().startswith(("ssm:", "kms:", "*")) for a in actions):
+                continue
+            for action in actions:
+                if action.lower().startswith("kms:") and "kms:ViaService" not in json.dumps(st.get("Condition", {})):
+                    problems.append(f"{role_id}: {action} without a kms:ViaService condition")
+                elif not action.lower().startswith("kms:") and action != SSM_READ:
+                    problems.append(f"{role_id}: {action} is more than reading parameters ({SSM_READ})")
+            if all(a.lower().startswith("kms:") for a in actions):
+                continue
+            for resource in _listed(st.get("Resource", [])):
+                text = arn_text(resource)
+                if text in needed:
+                    granted.add(text)
+                else:
+                    problems.append(f"{role_id}: SSM access to {text}, which none of its functions names")
+        problems += [f"{role_id}: its functions name {arn} but may not read it" for arn in sorted(needed - granted)]
+    return problems
+
+
+def secret_environment_problems(template: Template) -> list[str]:
+    """No function's environment carries a secret, only parameter names; the webhook secrets and the
+    cursor key are named to the GraphQL function alone."""
+    problems = []
+    for fid, fn in _resources(template, "AWS::Lambda::Function").items():
+        env = _environment(fn)
+        for var in SECRET_VARIABLES:
+            if var in env:
+                problems.append(f"{fid}: {var} is in the environment (a secret value)")
+        for var, value in env.items():
+            if var.endswith("_PARAMETER") and not (isinstance(value, str) and re.fullmatch(r"(/[\w.-]+)+", value)):
+                problems.append(f"{fid}: {var} is not an SSM parameter name")
+        if fid != GRAPHQL_FUNCTION:
+            for var in ("KIZUNA_WEBHOOK_SECRETS_PARAMETER", "KIZUNA_CURSOR_SECRET_PARAMETER"):
+                if var in env:
+                    problems.append(f"{fid}: {var} is named to a function that does not need it")
+    graphql = _environment(template.get("Resources", {}).get(GRAPHQL_FUNCTION, {}))
+    for var in SECRET_VARIABLES:
+        if f"{var}_PARAMETER" not in graphql:
+            problems.append(f"{GRAPHQL_FUNCTION}: {var}_PARAMETER is not set")
+    return problems
+
+
+TEMPLATE_CHECKS: dict[str, Callable[[Template], list[str]]] = {
+    "snapstart": snapstart_problems,
+    "ssm": ssm_problems,
+    "secret-environment": secret_environment_problems,
+}
+
+
+@pytest.mark.parametrize("check", TEMPLATE_CHECKS)
+def test_the_packaged_template_keeps_its_promises(check: str) -> None:
+    assert TEMPLATE_CHECKS[check](packaged_template()) == []
+
+
+def _graphql_role(t: Template) -> dict[str, Any]:
+    return t["Resources"][GRAPHQL_ROLE]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+
+
+def _ssm_statement(t: Template, role: str) -> dict[str, Any]:
+    statements = role_statements(t["Resources"][role])
+    return next(st for st in statements if _listed(st["Action"]) == [SSM_READ])
+
+
+def _first_version(t: Template) -> str:
+    return next(k for k, v in t["Resources"].items()
+                if v["Type"] == "AWS::Lambda::Version" and v["Properties"]["FunctionName"] != {"Ref": GRAPHQL_FUNCTION})
+
+
+def _graphql_env(t: Template) -> dict[str, Any]:
+    return t["Resources"][GRAPHQL_FUNCTION]["Properties"]["Environment"]["Variables"]
+
+
+def _job_env(t: Template) -> dict[str, Any]:
+    return t["Resources"]["ReleasePendingLambdaFunction"]["Properties"]["Environment"]["Variables"]
+
+
+ARN = {"Fn::GetAtt": [GRAPHQL_FUNCTION, "Arn"]}
+BROKEN_TEMPLATE: list[tuple[str, Callable[[Template], None]]] = [
+    ("snapstart", lambda t: t["Resources"][GRAPHQL_FUNCTION]["Properties"].pop("SnapStart")),
+    ("snapstart", lambda t: t["Resources"][GRAPHQL_FUNCTION]["Properties"].__setitem__("SnapStart",
+                                                                                    {"ApplyOn": "None"})),
+    ("snapstart", lambda t: t["Resources"][HTTP_INTEGRATION]["Properties"].__setitem__("IntegrationUri", ARN)),
+    ("snapstart", lambda t: t["Resources"][HTTP_PERMISSION]["Properties"].__setitem__("FunctionName", ARN)),
+    ("snapstart", lambda t: t["Resources"][HTTP_INTEGRATION]["Properties"].__setitem__(
+        "IntegrationUri", {"Fn::Join": [":", [ARN, "other"]]})),
+    ("snapstart", lambda t: next(a for a in t["Resources"].values() if a["Type"] == "AWS::Lambda::Alias")[
+        "Properties"].__setitem__("FunctionVersion", "$LATEST")),
+    ("snapstart", lambda t: next(a for a in t["Resources"].values() if a["Type"] == "AWS::Lambda::Alias")[
+        "Properties"].__setitem__("FunctionVersion", {"Fn::GetAtt": [_first_version(t), "Version"]})),
+    ("ssm", lambda t: _ssm_statement(t, GRAPHQL_ROLE).__setitem__("Resource", "*")),
+    ("ssm", lambda t: _ssm_statement(t, GRAPHQL_ROLE).__setitem__("Action", ["ssm:GetParameters",
+                                                                           "ssm:PutParameter"])),
+    ("ssm", lambda t: _ssm_statement(t, GRAPHQL_ROLE)["Resource"].pop()),  # the function could not start
+    ("ssm", lambda t: _ssm_statement(t, "IamRoleLambdaExecution")["Resource"].extend(
+        _ssm_statement(t, GRAPHQL_ROLE)["Resource"])),  # the jobs may read the webhook secrets
+    ("ssm", lambda t: _graphql_role(t).append({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})),
+    ("ssm", lambda t: _graphql_role(t).append({"Effect": "Allow", "Action": "*", "Resource": "*"})),
+    ("secret-environment", lambda t: _graphql_env(t).__setitem__("KIZUNA_WEBHOOK_SECRETS", '{"t": "hmac"}')),
+    ("secret-environment", lambda t: _job_env(t).__setitem__("KIZUNA_ISSUERS", "[]")),
+    ("secret-environment", lambda t: _graphql_env(t).__setitem__("KIZUNA_CURSOR_SECRET_PARAMETER", "s3cr3t value")),
+    ("secret-environment", lambda t: _graphql_env(t).pop("KIZUNA_CURSOR_SECRET_PARAMETER")),
+    ("secret-environment", lambda t: _job_env(t).__setitem__("KIZUNA_WEBHOOK_SECRETS_PARAMETER", "/kizuna/x")),
+]
+
+
+@pytest.mark.parametrize("check,break_it", BROKEN_TEMPLATE,
+                         ids=[f"{c}-{i}" for i, (c, _) in enumerate(BROKEN_TEMPLATE)])
+def test_each_packaged_template_check_catches_a_broken_template(check: str, break_it: Callable[[Template], None]
+                                                               ) -> None:
+    template = copy.deepcopy(packaged_template())
+    break_it(template)
+    assert TEMPLATE_CHECKS[check](template), f"the {check} check missed a broken template"
