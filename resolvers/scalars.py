@@ -64,7 +64,9 @@ def _lenient(bound: bounds.Bound) -> Callable[[Any], Any]:
         # JSON numbers are taken for decimals and checked by their text; a bool is never a number here.
         accepts = (str, int, float) if bound is bounds.DECIMAL else (str,)
         if isinstance(value, bool) or not isinstance(value, accepts):
-            raise ValueError(f"{bound.name} values are strings.")
+            # A GraphQLError is the caller's coercion error on both paths (variables and literals);
+            # any other exception would reach the caller as an unexpected one.
+            raise GraphQLError(f"{bound.name} values are strings in the form the field describes.")
         checked = bound.check(str(value))
         return Invalid(checked) if isinstance(checked, UserError) else checked
     return parse
