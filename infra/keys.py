@@ -16,6 +16,11 @@ def member_pk(tenant: str, member_id: str) -> str:
     return f"T#{tenant}#M#{member_id}"
 
 
+def member_of(pk: str) -> str:
+    """The member of a member partition key (tenants and member ids never contain `#`)."""
+    return pk.split("#M#", 1)[1]
+
+
 def program_pk(tenant: str) -> str:
     return f"T#{tenant}#PROGRAM"
 
@@ -46,8 +51,10 @@ def due_pk(tenant: str, job: str) -> str:
 
 
 # Sort keys inside a member's partition. The dashboard range (BADGE# .. PROG#~) holds what a
-# member screen needs: badges, point lots, the profile and progress; history (TX#) and the
-# outbox (~OUT#) sort outside it so the dashboard Query stays small.
+# member screen needs and nothing that grows with a member's history: badges, point lots (one per
+# expiry bucket), the profile and progress. Everything that accumulates sorts outside it: the action
+# counters (ACT#, before BADGE#), sources (SRC#), reward use (RLIM#), history (TX#), and after PROG#~
+# idempotency records (~IDEM#) and the outbox (~OUT#). docs/design.md, "Bounded dashboard".
 PROFILE = "PROFILE"
 DASHBOARD_FROM = "BADGE#"
 DASHBOARD_TO = "PROG#~"
@@ -55,7 +62,25 @@ LEDGER_PREFIX = "TX#"
 LOT_PREFIX = "LOT#"
 OUTBOX_PREFIX = "~OUT#"
 SOURCE_PREFIX = "SRC#"
-IDEMPOTENCY_PREFIX = "IDEM#"
+IDEMPOTENCY_PREFIX = "~IDEM#"
+# Where idempotency records were written before they left the dashboard range; they live a day (TTL),
+# so a retry arriving across the upgrade is still recognised. Drop once no such record can be left.
+LEGACY_IDEMPOTENCY_PREFIX = "IDEM#"
+ACTION_COUNT_PREFIX = "ACT#"  # sorts before DASHBOARD_FROM: one counter per action and period, outside
+
+
+def lot_sk(bucket: str) -> str:
+    """`LOT#2027-03` (points that expire when March 2027 ends) or `LOT#NEVER`: see domain/points/lots.py."""
+    return f"{LOT_PREFIX}{bucket}"
+
+
+def idempotency_sk(key: str) -> str:
+    return f"{IDEMPOTENCY_PREFIX}{key}"
+
+
+def action_count_sk(action: str, period: str) -> str:
+    """A rule's counter for one period (`ACT#review#2026-11`), or its last credit (`ACT#review#LAST`)."""
+    return f"{ACTION_COUNT_PREFIX}{action}#{period}"
 
 
 def order_pk(tenant: str, order_id: str) -> str:
@@ -77,3 +102,8 @@ def birthday_pk(tenant: str, month_day: str) -> str:
 def webhook_failures_pk(tenant: str) -> str:
     """Signed webhook deliveries that could not be processed, newest last by `<receivedAt>#<ulid>`."""
     return f"T#{tenant}#WEBHOOKFAIL"
+
+
+def job_pk(tenant: str, job: str) -> str:
+    """A scheduled job's own items: its lease (`LEASE`) and its place in the due index (`CURSOR`)."""
+    return f"T#{tenant}#JOB#{job}"

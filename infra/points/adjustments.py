@@ -61,11 +61,12 @@ class ActionCredits:
                                         created_at=now.isoformat()), SourceMark.PK.does_not_exist())
             if rule.cap_per_period is not None:
                 bucket = action_rules.period_key(rule.period, program.local_time(now))
-                tx.update("cap", ActionCount(ledger.pk, f"ACT#{action}#{bucket}"), [ActionCount.count.add(1)],
+                tx.update("cap", ActionCount(ledger.pk, keys.action_count_sk(action, bucket)),
+                          [ActionCount.count.add(1)],
                           ActionCount.count.does_not_exist() | (ActionCount.count < rule.cap_per_period))
             cutoff = action_rules.cooldown_cutoff(rule, now)
             if cutoff is not None:
-                tx.update("cooldown", ActionCount(ledger.pk, f"ACT#{action}#LAST"),
+                tx.update("cooldown", ActionCount(ledger.pk, keys.action_count_sk(action, "LAST")),
                           [ActionCount.last_at.set(now.isoformat())],
                           ActionCount.last_at.does_not_exist() | (ActionCount.last_at <= cutoff.isoformat()))
             ledger.add(tx, Change(credit(known, rule.points), EntryType.ACTION, reason=action, source=cause,

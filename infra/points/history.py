@@ -14,6 +14,12 @@ from infra.pages import Page, page, start_key
 from infra.points.items import LedgerEntry, PointLot
 
 
+def to_lot(item: PointLot) -> lot_rules.Lot:
+    """A stored lot (a bucket, or one written per credit before buckets) as the lot rules see it."""
+    return lot_rules.Lot(item.SK, int(item.points), datetime.fromisoformat(item.earned_at) if item.earned_at else None,
+                         datetime.fromisoformat(item.expires_on) if item.expires_on else None)
+
+
 @dataclass(frozen=True)
 class PointsView:
     available: int
@@ -28,9 +34,7 @@ def points_view(card: list[TableItem], program: Program, now: datetime) -> Point
     profile = next((i for i in card if isinstance(i, MemberProfile)), None)
     if profile is None:
         return None
-    lots = [lot_rules.Lot(x.SK, int(x.points), datetime.fromisoformat(x.earned_at),
-                          datetime.fromisoformat(x.expires_on) if x.expires_on else None)
-            for x in card if isinstance(x, PointLot)]
+    lots = [to_lot(x) for x in card if isinstance(x, PointLot)]
     idle_at = None
     if profile.last_activity_at:
         idle_at = lot_rules.inactivity_expiry(datetime.fromisoformat(profile.last_activity_at), program)

@@ -23,13 +23,16 @@ class LedgerEntry(TableItem, discriminator="ledger"):
 
 
 class PointLot(TableItem, discriminator="lot"):
-    """`LOT#<expires>#<ulid>`: points that became available together and expire together."""
+    """`LOT#<bucket>`: every point of a member that expires at the same moment (`LOT#2027-03`: when
+    March 2027 ends; `LOT#NEVER`: no date). Credits ADD to it without a read (`MemberLedger.add_lot`);
+    `points` only grows until the expire job removes the bucket. Lots written before buckets were
+    `LOT#<expires>#<ulid>`, one per credit; every reader takes both."""
 
-    member_id = UnicodeAttribute(attr_name="memberId")
+    member_id = UnicodeAttribute(null=True, attr_name="memberId")  # lots before buckets; see keys.member_of
     points = NumberAttribute()
-    earned_at = UnicodeAttribute(attr_name="earnedAt")
+    earned_at = UnicodeAttribute(null=True, attr_name="earnedAt")  # lots before buckets only
     expires_on = UnicodeAttribute(null=True, attr_name="expiresOn")  # not the TTL: lots must never vanish
-    reminded = BooleanAttribute(default=False)
+    reminded = BooleanAttribute(default=False)  # an expiring-soon event went out for what it holds now
 
 
 class OrderRecord(TableItem, discriminator="order"):

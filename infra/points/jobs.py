@@ -1,29 +1,66 @@
 """Scheduled work, found through the due-date index (GSI2), never a Scan: release pending points
-when return windows close, expire lots, expire after inactivity, and warn before expiry."""
+when return windows close, expire lots, expire after inactivity, and warn before expiry.
+
+At a brand's scale (a due index of 100,000 members) a job walks its index in pages of `page_size`
+items (a Query with Limit and ExclusiveStartKey; the index is never held in memory) and settles one
+item, one member, at a time:
+
+- Isolated: any exception while settling one member (RetryLater, a refused transaction, a bug) is
+  logged at ERROR with the member id, counted in `JobReport.failed` and listed in
+  `JobReport.failures`; the member stays due and the walk goes on with the next.
+- Bounded: before each member the run asks its `Budget`; when it is spent, the run saves its place
+  and returns with `complete=False`.
+- Resumable: processed items leave the due index (their GSI2 keys are removed, or the item is
+  deleted), and a cursor (`infra/jobs_state.py`) saved after every page and at a stop lets the next
+  run continue where this one stopped instead of re-reading, first every time, the members that
+  failed. When a walk reaches the end of the index the cursor is cleared: the next pass starts from
+  the beginning, and so retries whatever failed.
+- Safe to overlap: every per-member change is a conditional write, so two runs on the same member
+  change it once. A lease keeps a second run from doing the same work meanwhile; nothing depends on it.
+"""
 from __future__ import annotations
 
 import logging
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterator
 
 from domain.errors import UserError
 from domain.points import lots as lot_rules
 from domain.points.actions import BIRTHDAY, birthday_days
 from domain.points.balance import EntryStatus, EntryType, Movement, release
+from domain.points.program import Program
 from infra import keys
-from infra.dynamo_errors import call
+from infra.dynamo_errors import RetryLater, call
 from infra.items import MemberProfile, TableItem, read_partition
+from infra.jobs_state import LEASE_SECONDS, Budget, Cursor, Lease
 from infra.members import Members, outbox_event
 from infra.points.adjustments import ActionCredits
 from infra.points.orders import OrderBook
 from infra.points.items import LedgerEntry, OrderRecord, PointLot
+from infra.points.history import to_lot
 from infra.points.ledger import Change, MemberLedger, profile_balance
 from infra.points.program_store import ProgramStore
+from infra.table import DUE_INDEX
 from infra.transaction import Transaction, TransactionCancelled
 
 log = logging.getLogger("kizuna.jobs")
 ATTEMPTS = 5
+PAGE_SIZE = 100  # due items per Query: a page is a few seconds of work, so the cursor is rarely far behind
+REPORT_LIMIT = 200  # members and failures listed in a report; the counts are always complete
+
+
+class KeptChanging(Exception):
+    """The member's items changed under every attempt to settle it: it stays due for a later run."""
+
+
+@dataclass
+class MemberFailure:
+    member_id: str
+    item: str  # sort key of the due item (order, lot or profile)
+    reason: str
 
 
 @dataclass
@@ -33,27 +70,91 @@ class JobReport:
     processed: int = 0
     points: int = 0
     skipped: int = 0
-    errors: list[str] = field(default_factory=list)
+    failed: int = 0  # members whose settling raised; each stays due and is logged at ERROR
+    failures: list[MemberFailure] = field(default_factory=list)  # the first REPORT_LIMIT of them
+    members: list[str] = field(default_factory=list)  # members settled, the first REPORT_LIMIT of them
+    complete: bool = True  # False: stopped by its budget, its lease or an unreadable index; the next run continues
+    resumed: bool = False  # began where an earlier run stopped (its cursor)
+    seen: int = 0  # due items read
+    pages: int = 0
+    seconds: float = 0.0
+    error: str | None = None  # the job itself could not go on (e.g. the due index unreadable)
+    note: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and self.error is None
+
+    def fail(self, member_id: str, item: str, reason: str) -> None:
+        self.failed += 1
+        if len(self.failures) < REPORT_LIMIT:
+            self.failures.append(MemberFailure(member_id, item, reason))
+
+    def settled(self, member_id: str) -> None:
+        if len(self.members) < REPORT_LIMIT and member_id not in self.members:
+            self.members.append(member_id)
 
 
-def _due(tenant: str, job: str, until: datetime, since: datetime | None = None):
+def _due(tenant: str, job: str, until: datetime, since: datetime | None = None, *,
+         start: dict[str, Any] | None = None, page_size: int = PAGE_SIZE) -> tuple[list[dict], dict | None]:
+    """One page of a job's due items, oldest due first, as raw DynamoDB items: at most `page_size`,
+    after `start`. Returns the items and the start key of the next page (None after the last)."""
     pk = keys.due_pk(tenant, job)
-    condition = TableItem.GSI2SK.between(since.isoformat(), until.isoformat() + "~") if since \
-        else TableItem.GSI2SK <= until.isoformat() + "~"
-    return call(lambda: list(TableItem.due.query(pk, condition)), what=f"due {job}")
+    condition = TableItem.GSI2SK.between(since.isoformat(), _upto(until)) if since \
+        else TableItem.GSI2SK <= _upto(until)
+    connection = TableItem._get_connection()
+    data = call(lambda: connection.query(pk, range_key_condition=condition, index_name=DUE_INDEX,
+                                         limit=page_size, exclusive_start_key=start), what=f"due {job}")
+    return data.get("Items", []), data.get("LastEvaluatedKey")
+
+
+def _upto(until: datetime) -> str:
+    """Due sort keys are `<iso time>#<member>...`: everything due at or before `until` sorts below this."""
+    return until.isoformat() + "~"
+
+
+def _index_key(raw: dict[str, Any]) -> dict[str, Any]:
+    """The ExclusiveStartKey that continues a due-index Query right after this item."""
+    return {name: raw[name] for name in ("GSI2PK", "GSI2SK", "PK", "SK")}
+
+
+def _member_of(raw: dict[str, Any]) -> str:
+    """The member a due item belongs to, from its key alone (the item itself may be what is broken)."""
+    member = raw.get("memberId", {}).get("S")
+    if member:
+        return member
+    pk = raw.get("PK", {}).get("S", "")
+    return pk.split("#M#", 1)[1] if "#M#" in pk else pk
+
+
+def _reason(e: BaseException) -> str:
+    text = f"{type(e).__name__}: {e}"
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+# Lots removed per transaction by the inactivity job: with the profile, the entry and the event, 28 of the
+# 100 actions DynamoDB takes in one transaction.
+INACTIVITY_CHUNK = 25
 
 
 def _left_in(lots: list[PointLot], consumed: int, lot_key: str) -> int:
     """What one lot has left, walking all of the member's lots oldest-expiring first."""
-    walked = lot_rules.what_is_left(
-        [lot_rules.Lot(x.SK, int(x.points), datetime.fromisoformat(x.earned_at), None) for x in lots], consumed)
+    walked = lot_rules.what_is_left([to_lot(x) for x in lots], consumed)
     return next((x.left for x in walked if x.lot.key == lot_key), 0)
 
 
 class PointsJobs:
-    def __init__(self, tenant: str, programs: ProgramStore):
+    """The points jobs of one tenant. `budget` bounds how long a run starts new members (shared by every
+    job run through this object); `lease=False` lets two runs race, as tests of the conditions need."""
+
+    def __init__(self, tenant: str, programs: ProgramStore, *, budget: Budget | None = None,
+                 page_size: int = PAGE_SIZE, lease: bool = True, lease_seconds: float = LEASE_SECONDS):
         self.tenant = tenant
         self.programs = programs
+        self.budget = budget or Budget()
+        self.page_size = page_size
+        self.lease = lease
+        self.lease_seconds = lease_seconds
 
     def _card(self, member_id: str) -> tuple[MemberProfile | None, list[PointLot]]:
         items = call(lambda: read_partition(keys.member_pk(self.tenant, member_id),
@@ -64,7 +165,8 @@ class PointsJobs:
 
     def _settle(self, report: JobReport, what: str,
                 attempt: Callable[[], tuple[Transaction, int] | None]) -> None:
-        """Read, decide and commit one item; when it moved meanwhile, read again (a few times)."""
+        """Read, decide and commit one item; when it moved meanwhile, read again (a few times).
+        Every commit is conditioned on what was read, so a racing run's change is never doubled."""
         for _ in range(ATTEMPTS):
             planned = attempt()
             if planned is None:
@@ -78,15 +180,194 @@ class PointsJobs:
             report.processed += 1
             report.points += points
             return
-        report.errors.append(f"{what} kept changing")
+        raise KeptChanging(f"{what} kept changing")
+
+    # -- the walk every due-index job shares -----------------------------------------------------------
+    @contextmanager
+    def _leased(self, report: JobReport) -> Iterator[tuple[bool, Lease | None]]:
+        """(go, lease) for the run: go is False when another run holds the job's lease (the report
+        says until when); lease is None when this object runs without one."""
+        if not self.lease:
+            yield True, None
+            return
+        lease = Lease(self.tenant, report.job, self.lease_seconds)
+        if not lease.acquire():
+            report.complete = False
+            until = lease.held_by_other_until
+            report.note = "another run holds the lease" + (
+                f" until {datetime.fromtimestamp(until, timezone.utc).isoformat(timespec='seconds')}"
+                if until else "")
+            yield False, None
+            return
+        try:
+            yield True, lease
+        finally:
+            lease.release()
+
+    def _walk(self, report: JobReport, job: str, until: datetime, settle: Callable[[Any], None], *,
+              kind: type[TableItem], since: datetime | None = None) -> JobReport:
+        """Settle every item of the due index `job` due by `until` (and from `since`), one page at a
+        time, each item on its own: what one raises is reported and the walk goes on."""
+        started = time.monotonic()
+        with self._leased(report) as (go, lease):
+            if go:
+                self._pages(report, job, until, settle, kind, since, lease)
+        report.seconds = round(time.monotonic() - started, 3)
+        return report
+
+    def _pages(self, report: JobReport, job: str, until: datetime, settle: Callable[[Any], None],
+               kind: type[TableItem], since: datetime | None, lease: Lease | None) -> None:
+        partition = keys.due_pk(self.tenant, job)
+        cursor = Cursor(self.tenant, report.job)
+        start = cursor.load(partition, since.isoformat() if since else None, _upto(until))
+        report.resumed = start is not None
+        now_iso = datetime.now(timezone.utc).isoformat()
+        while True:
+            try:
+                raws, next_start = _due(self.tenant, job, until, since, start=start, page_size=self.page_size)
+            except Exception as e:  # the index unreadable now: stop here, keep the place, report it
+                report.error, report.complete = f"due index unreadable: {_reason(e)}", False
+                log.error("job %s for %s: due index unreadable (%s); it continues from here next run",
+                          report.job, self.tenant, _reason(e))
+                if start is not None:
+                    cursor.save(partition, start, now_iso)
+                return
+            report.pages += 1
+            last = start
+            for raw in raws:
+                if self.budget.exhausted() or (lease is not None and not lease.keep()):
+                    report.complete = False
+                    report.note = "budget spent" if self.budget.exhausted() else "lease taken over by another run"
+                    if last is not None:
+                        cursor.save(partition, last, now_iso)
+                    return
+                report.seen += 1
+                self._one(report, raw, kind, settle)
+                last = _index_key(raw)
+            if not next_start:
+                cursor.clear()  # a pass is done: the next run starts over, retrying what failed or waited
+                return
+            start = next_start
+            cursor.save(partition, start, now_iso)
+
+    def _one(self, report: JobReport, raw: dict[str, Any], kind: type[TableItem],
+             settle: Callable[[Any], None]) -> None:
+        member = _member_of(raw)
+        sort_key = raw.get("SK", {}).get("S", "?")
+        before = report.processed
+        try:
+            item = TableItem.from_raw_data(raw)
+            if not isinstance(item, kind):
+                return  # another kind in the same partition: not this job's to settle
+            settle(item)
+        except Exception as e:  # one member's failure, whatever it is, must not stop the others
+            report.fail(member, sort_key, _reason(e))
+            expected = isinstance(e, (RetryLater, UserError, KeptChanging, TransactionCancelled))
+            log.error("job %s for %s: member %s failed on %s: %s; it stays due and is retried next pass",
+                      report.job, self.tenant, member, sort_key, _reason(e), exc_info=not expected)
+            return
+        if report.processed > before:
+            report.settled(member)
+
+    # -- per member: what the expiry jobs commit, each conditioned on exactly what it was computed from --
+    def _expiry(self, member_id: str, profile: MemberProfile, lots: list[PointLot], gone: list[PointLot],
+                now: datetime, program: Program, reason: str, *, everything: bool = False,
+                condition: Any = None, extra_actions: list[Any] | None = None) -> tuple[Transaction, int]:
+        """The transaction that removes the lots `gone` (of all the member's `lots`) and expires what they
+        had left. `lotsConsumed` drops by what had been taken from them, so every other lot keeps exactly
+        what it had: `sum(lots) - lotsConsumed == available` holds after it, as before. `everything`: all
+        the lots go, and available and `lotsConsumed` both become 0."""
+        known = profile_balance(profile)
+        consumed = int(profile.lots_consumed)
+        if everything:
+            movement = Movement(available=-known.available, consumed=-consumed)
+        else:
+            names = {x.SK for x in gone}
+            left = sum(x.left for x in lot_rules.what_is_left([to_lot(x) for x in lots], consumed)
+                       if x.lot.key in names)
+            movement = Movement(available=-left, consumed=left - sum(int(x.points) for x in gone))
+        tx = Transaction()
+        for lot in gone:
+            # A lot that grew (a credit added to its bucket) or went since it was read fails the
+            # transaction, and the member is read again.
+            tx.delete(f"lot:{lot.SK}", lot, PointLot.points == int(lot.points))
+        expired = -movement.available
+        unchanged = MemberProfile.lots_consumed == consumed
+        if condition is not None:
+            unchanged &= condition
+        MemberLedger(self.tenant, member_id, now, program).add(
+            tx, Change(movement, EntryType.EXPIRY, reason=reason, activity=False,
+                       event="points.expired" if expired else None), known,
+            extra_condition=unchanged, extra_actions=extra_actions)
+        return tx, expired
+
+    def _expire_lot(self, member_id: str, lot_key: str, now: datetime,
+                    program: Program) -> tuple[Transaction, int] | None:
+        """One lot (an expiry bucket) past its date: what it has left expires and the lot goes."""
+        profile, lots = self._card(member_id)
+        lot = next((x for x in lots if x.SK == lot_key), None)
+        if profile is None or lot is None or not lot.expires_on or datetime.fromisoformat(lot.expires_on) > now:
+            return None
+        return self._expiry(member_id, profile, lots, [lot], now, program, "Points expired")
+
+    def _expire_inactive_member(self, member_id: str, now: datetime, program: Program,
+                                expired: list[int]) -> tuple[Transaction, int] | None:
+        """Everything a member due for inactivity expiry holds. Returns the last transaction, for
+        `_settle` to commit: at most INACTIVITY_CHUNK lots go, the balance becomes 0 and the due mark goes.
+        A member with more lots (one per credit, written before buckets; or dated buckets from before the
+        program switched to inactivity) first loses the oldest INACTIVITY_CHUNK at a time, each chunk its
+        own transaction and EXPIRY entry, committed here: the books are exact after every chunk, and a run
+        that stops between chunks leaves the member due, so the next run goes on. `expired` carries the
+        points of the committed chunks into the total, across `_settle`'s attempts."""
+        cancelled = 0
+        while True:
+            profile, lots = self._card(member_id)
+            if profile is None or profile.GSI2SK is None or profile.GSI2SK > _upto(now):
+                return None
+            # Still inactive, and no credit or spend since the read.
+            still = (MemberProfile.last_activity_at == profile.last_activity_at) \
+                & (MemberProfile.available == int(profile.available))
+            reason = "Points expired after inactivity"
+            if len(lots) <= INACTIVITY_CHUNK:
+                tx, points = self._expiry(member_id, profile, lots, lots, now, program, reason, everything=True,
+                                          condition=still,
+                                          extra_actions=[MemberProfile.GSI2PK.remove(), MemberProfile.GSI2SK.remove()])
+                return tx, expired[0] + points
+            oldest = sorted(lots, key=lambda x: lot_rules.walk_order(to_lot(x)))[:INACTIVITY_CHUNK]
+            tx, points = self._expiry(member_id, profile, lots, oldest, now, program, reason, condition=still)
+            try:
+                tx.commit()
+            except TransactionCancelled:
+                cancelled += 1
+                if cancelled >= ATTEMPTS:
+                    raise KeptChanging(f"member {member_id} kept changing") from None
+                continue
+            expired[0] += points
+
+    def _remind_lot(self, member_id: str, lot_key: str, now: datetime) -> tuple[Transaction, int] | None:
+        """An expiring-soon event for what one lot will lose, once for what it holds: a credit to the
+        bucket afterwards clears `reminded`, so the next run announces the new total."""
+        profile, lots = self._card(member_id)
+        lot = next((x for x in lots if x.SK == lot_key), None)
+        if profile is None or lot is None or lot.reminded:
+            return None
+        left = _left_in(lots, int(profile.lots_consumed), lot_key)
+        if left <= 0:
+            return None
+        tx = Transaction()
+        not_reminded = PointLot.reminded.does_not_exist() | (PointLot.reminded == False)  # noqa: E712
+        tx.update("lot", lot, [PointLot.reminded.set(True)], not_reminded & (PointLot.points == int(lot.points)))
+        tx.put("event", outbox_event(self.tenant, lot.PK, "points.expiring_soon",
+                                     {"memberId": member_id, "points": left, "expiresOn": lot.expires_on},
+                                     now.isoformat(), int(now.timestamp())))
+        return tx, left
 
     # -- pending -> available ----------------------------------------------------------------------
     def release_due(self, now: datetime) -> JobReport:
         report = JobReport("release", self.tenant)
         program = self.programs.program()
 
-        def attempt(item: OrderRecord) -> tuple[Transaction, int] | None:
-            record = call(lambda: OrderRecord.get(item.PK, item.SK, consistent_read=True), what="order record")
+        def attempt(record: OrderRecord) -> tuple[Transaction, int] | None:
             if record.status != "PENDING" or datetime.fromisoformat(record.release_at) > now:
                 return None
             profile, _lots = self._card(record.member_id)
@@ -107,66 +388,42 @@ class PointsJobs:
                                event_detail={"orderId": record.order_id}), known)
             return tx, points
 
-        for item in _due(self.tenant, "RELEASE", now):
-            if isinstance(item, OrderRecord):
-                self._settle(report, f"order {item.SK}", lambda item=item: attempt(item))
-        return report
+        def settle(item: OrderRecord) -> None:
+            # The index's copy of the order first: every change to an order adds to its version and the
+            # commit is conditioned on that version, so a stale copy only fails the condition. After a
+            # failed condition, the order as it is now.
+            copies = iter([item])
+
+            def current() -> OrderRecord:
+                return next(copies, None) or call(
+                    lambda: OrderRecord.get(item.PK, item.SK, consistent_read=True), what="order record")
+
+            self._settle(report, f"order {item.SK}", lambda: attempt(current()))
+
+        return self._walk(report, "RELEASE", now, settle, kind=OrderRecord)
 
     # -- lots that reach their expiry date -------------------------------------------------------------
     def expire_due(self, now: datetime) -> JobReport:
         report = JobReport("expire", self.tenant)
         program = self.programs.program()
 
-        def attempt(item: PointLot) -> tuple[Transaction, int] | None:
-            profile, lots = self._card(item.member_id)
-            lot = next((x for x in lots if x.SK == item.SK), None)
-            if profile is None or lot is None:
-                return None
-            known = profile_balance(profile)
-            consumed = int(profile.lots_consumed)
-            left = _left_in(lots, consumed, lot.SK)
-            # The lot goes away: what was left expires, and `consumed` drops by the whole lot.
-            movement = Movement(available=-left, consumed=left - int(lot.points))
-            tx = Transaction()
-            tx.delete("lot", lot, PointLot.PK.exists())
-            MemberLedger(self.tenant, item.member_id, now, program).add(
-                tx, Change(movement, EntryType.EXPIRY, reason="Points expired", activity=False,
-                           event="points.expired" if left else None), known,
-                extra_condition=MemberProfile.lots_consumed == consumed)
-            return tx, left
+        def settle(item: PointLot) -> None:
+            self._settle(report, f"lot {item.SK}",
+                         lambda: self._expire_lot(keys.member_of(item.PK), item.SK, now, program))
 
-        for item in _due(self.tenant, "EXPIRE", now):
-            if isinstance(item, PointLot):
-                self._settle(report, f"lot {item.SK}", lambda item=item: attempt(item))
-        return report
+        return self._walk(report, "EXPIRE", now, settle, kind=PointLot)
 
     # -- everything, after months without activity -----------------------------------------------------
     def expire_inactive(self, now: datetime) -> JobReport:
         report = JobReport("inactivity", self.tenant)
         program = self.programs.program()
 
-        def attempt(item: MemberProfile) -> tuple[Transaction, int] | None:
-            profile, lots = self._card(item.member_id)
-            if profile is None or profile.GSI2SK is None or profile.GSI2SK > now.isoformat() + "~":
-                return None
-            known = profile_balance(profile)
-            movement = Movement(available=-known.available, consumed=-int(profile.lots_consumed))
-            tx = Transaction()
-            for lot in lots:
-                tx.delete(f"lot:{lot.SK}", lot)
-            MemberLedger(self.tenant, item.member_id, now, program).add(
-                tx, Change(movement, EntryType.EXPIRY, reason="Points expired after inactivity", activity=False,
-                           event="points.expired" if known.available else None), known,
-                extra_condition=(MemberProfile.lots_consumed == int(profile.lots_consumed))
-                & (MemberProfile.last_activity_at == profile.last_activity_at)
-                & (MemberProfile.available == known.available),
-                extra_actions=[MemberProfile.GSI2PK.remove(), MemberProfile.GSI2SK.remove()])
-            return tx, known.available
+        def settle(item: MemberProfile) -> None:
+            expired = [0]  # points of the member's chunks committed before its last transaction
+            self._settle(report, f"member {item.member_id}",
+                         lambda: self._expire_inactive_member(item.member_id, now, program, expired))
 
-        for item in _due(self.tenant, "INACTIVE", now):
-            if isinstance(item, MemberProfile):
-                self._settle(report, f"member {item.member_id}", lambda item=item: attempt(item))
-        return report
+        return self._walk(report, "INACTIVE", now, settle, kind=MemberProfile)
 
     # -- birthday points ------------------------------------------------------------------------------
     def birthdays(self, now: datetime) -> JobReport:
@@ -179,13 +436,30 @@ class PointsJobs:
         today = program.local_time(now)
         credits = ActionCredits(self.tenant, self.programs, OrderBook(self.tenant, self.programs))
         members = Members(self.tenant)
-        for day in birthday_days(today):
-            for member_id in members.birthdays_on(day):
+        started = time.monotonic()
+        # No due index and no cursor: a day's list is small (a 365th of the members), and a member
+        # credited already is skipped by the credit's own source mark, so running the same day again
+        # (after a stop or a failure) finishes the rest.
+        with self._leased(report) as (go, _lease):
+            for member_id in (m for day in birthday_days(today) for m in members.birthdays_on(day)) if go else ():
+                if self.budget.exhausted():
+                    report.complete, report.note = False, "budget spent"
+                    break
+                report.seen += 1
                 try:
                     report.points += credits.record(member_id, BIRTHDAY, str(today.year), now)
-                    report.processed += 1
                 except UserError:
                     report.skipped += 1  # credited already this year, or capped
+                    continue
+                except Exception as e:  # one member's failure must not stop the others
+                    report.fail(member_id, keys.birthday_pk(self.tenant, today.strftime("%m-%d")), _reason(e))
+                    log.error("job birthdays for %s: member %s failed: %s; run the day again to retry",
+                              self.tenant, member_id, _reason(e),
+                              exc_info=not isinstance(e, (RetryLater, TransactionCancelled)))
+                    continue
+                report.processed += 1
+                report.settled(member_id)
+        report.seconds = round(time.monotonic() - started, 3)
         return report
 
     # -- "your points expire soon" -------------------------------------------------------------------
@@ -193,24 +467,12 @@ class PointsJobs:
         report = JobReport("remind", self.tenant)
         program = self.programs.program()
         horizon = now + timedelta(days=program.expiring_soon_days)
-        for item in _due(self.tenant, "EXPIRE", horizon, since=now):
-            if not isinstance(item, PointLot) or item.reminded:
-                continue
-            profile, lots = self._card(item.member_id)
-            if profile is None:
-                continue
-            left = _left_in(lots, int(profile.lots_consumed), item.SK)
-            if left <= 0:
-                continue
-            tx = Transaction()
-            tx.update("lot", item, [PointLot.reminded.set(True)], PointLot.reminded == False)  # noqa: E712
-            tx.put("event", outbox_event(self.tenant, item.PK, "points.expiring_soon",
-                                         {"memberId": item.member_id, "points": left, "expiresOn": item.expires_on},
-                                         now.isoformat(), int(now.timestamp())))
-            try:
-                tx.commit()
-            except TransactionCancelled:
-                continue
-            report.processed += 1
-            report.points += left
-        return report
+
+        def remind(item: PointLot) -> None:
+            if item.reminded:
+                return
+            self._settle(report, f"lot {item.SK}", lambda: self._remind_lot(keys.member_of(item.PK), item.SK, now))
+
+        # Reminded lots stay in the EXPIRE index until they expire, so each pass reads the whole reminder
+        # window again; they are passed over from the index item alone, without reading the member.
+        return self._walk(report, "EXPIRE", horizon, remind, kind=PointLot, since=now)

@@ -1,5 +1,5 @@
 """Turns a points change into transaction parts: the balance update with its conditions, the
-ledger entry, a new lot, and the outbox event. Every points-changing use case goes through here."""
+ledger entry, the lot it adds to, and the outbox event. Every points-changing use case goes through here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from domain.errors import ErrorCode, UserError
 from domain.points.balance import Balance, EntryStatus, EntryType, Movement
-from domain.points.lots import inactivity_expiry, lot_expiry
+from domain.points.lots import bucket, inactivity_expiry, lot_expiry
 from domain.points.program import Program
 from infra import keys
 from infra.ids import new_ulid
@@ -17,7 +17,7 @@ from infra.members import outbox_event
 from infra.points.items import LedgerEntry, PointLot
 from infra.transaction import Transaction, TransactionCancelled
 
-NEVER = "9999-12-31T00:00:00+00:00"
+NEVER = "9999-12-31T00:00:00+00:00"  # the expiry in the keys of undated lots written before buckets
 POST_ATTEMPTS = 8
 
 
@@ -71,7 +71,7 @@ class MemberLedger:
 
     def add(self, tx: Transaction, change: Change, known: Balance, entry_key: str | None = None,
             extra_condition: Any = None, extra_actions: list[Any] | None = None) -> str:
-        """Add the balance update (label "profile"), the entry, a new lot and the event to `tx`."""
+        """Add the balance update (label "profile"), the entry, the lot it adds to and the event to `tx`."""
         m = change.movement
         P = MemberProfile
         actions: list[Any] = [P.version.add(1), *(extra_actions or [])]
@@ -117,15 +117,19 @@ class MemberLedger:
         return key
 
     def add_lot(self, tx: Transaction, points: int) -> None:
+        """Points join the bucket of everything that expires when they do: an UpdateItem that creates
+        or grows it (ADD), so a credit reads nothing and a member has one lot per expiry, not per credit.
+        The other attributes are the same on every add; `reminded` is cleared so that points arriving
+        after an expiring-soon reminder are announced too. A bucket carries only what the jobs need
+        (every byte of it is read by each dashboard Query): its member is in its key, and its due-index
+        sort key is its expiry alone (the index orders equal keys by the table's keys)."""
         expires = lot_expiry(self.now, self.program)
-        expires_iso = expires.isoformat() if expires else NEVER
-        lot_id = new_ulid(int(self.now.timestamp() * 1000))
-        lot = PointLot(self.pk, f"{keys.LOT_PREFIX}{expires_iso}#{lot_id}", member_id=self.member_id, points=points,
-                       earned_at=self.now_iso, expires_on=expires.isoformat() if expires else None)
+        L = PointLot
+        actions = [L.points.add(points), L.kind.set(PointLot), L.reminded.set(False)]
         if expires:
-            lot.GSI2PK = keys.due_pk(self.tenant, "EXPIRE")
-            lot.GSI2SK = f"{expires_iso}#{self.member_id}#{lot_id}"
-        tx.put(f"lot:{lot_id}", lot)
+            actions += [L.expires_on.set(expires.isoformat()), L.GSI2PK.set(keys.due_pk(self.tenant, "EXPIRE")),
+                        L.GSI2SK.set(expires.isoformat())]
+        tx.update("lot", PointLot(self.pk, keys.lot_sk(bucket(expires))), actions)
 
 
 def post(build: Callable[[Balance], Transaction], *, assume: Balance = Balance(),

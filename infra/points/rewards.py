@@ -100,9 +100,13 @@ class RewardDesk:
                 tx.put("coupon", coupon, Coupon.PK.does_not_exist())
                 if key:
                     tx.put("idempotency", IdempotencyRecord(
-                        ledger.pk, f"{keys.IDEMPOTENCY_PREFIX}{key}", fingerprint=fingerprint, result={"code": code},
+                        ledger.pk, keys.idempotency_sk(key), fingerprint=fingerprint, result={"code": code},
                         created_at=now.isoformat(), expires_at=int(now.timestamp()) + IDEMPOTENCY_TTL_SECONDS),
                         IdempotencyRecord.PK.does_not_exist())
+                    # The same key may have been taken before idempotency records moved out of the
+                    # dashboard range (`IDEM#`, kept a day): that redemption is the answer, not a new one.
+                    tx.check("idempotency-legacy", IdempotencyRecord, ledger.pk,
+                             f"{keys.LEGACY_IDEMPOTENCY_PREFIX}{key}", IdempotencyRecord.PK.does_not_exist())
                 ledger.add(tx, Change(movement, EntryType.REDEEM, reason=reward.name, source=f"coupon:{code}",
                                       reward_id=reward.id, coupon_code=code, event="points.redeemed",
                                       event_detail={"rewardId": reward.id, "couponCode": code}), known,
@@ -113,7 +117,9 @@ class RewardDesk:
                 post(build, assume=Balance(available=reward.points_cost))
             except TransactionCancelled as c:
                 if c.failed_on("idempotency"):
-                    return self._replay(member_id, key, fingerprint)
+                    return self._replay(member_id, keys.idempotency_sk(key or ""), fingerprint)
+                if c.failed_on("idempotency-legacy"):
+                    return self._replay(member_id, f"{keys.LEGACY_IDEMPOTENCY_PREFIX}{key}", fingerprint)
                 if c.failed_on("reward"):
                     old = c.old("reward")
                     if old and int(old.get("version", {}).get("N", version)) != version:
@@ -130,9 +136,9 @@ class RewardDesk:
             return to_redemption(coupon)
         raise RuntimeError("could not draw a free coupon code")
 
-    def _replay(self, member_id: str, key: str | None, fingerprint: str) -> Redemption:
-        record = call(lambda: IdempotencyRecord.get(keys.member_pk(self.tenant, member_id),
-                                                    f"{keys.IDEMPOTENCY_PREFIX}{key}", consistent_read=True),
+    def _replay(self, member_id: str, record_sk: str, fingerprint: str) -> Redemption:
+        record = call(lambda: IdempotencyRecord.get(keys.member_pk(self.tenant, member_id), record_sk,
+                                                    consistent_read=True),
                       what="idempotency record")
         if record.fingerprint != fingerprint:
             raise UserError(ErrorCode.IDEMPOTENCY_KEY_REUSED,

@@ -262,26 +262,31 @@ def test_adjustments_need_a_reason_and_land_in_the_audit_trail(enrolled, member_
 def test_lots_expire_oldest_first_with_a_warning_before(enrolled, member_id, admin, services, tenant, clock,
                                                         fresh_program):
     admin.ok(PROGRAM, {"input": {"expiryMode": "AFTER_EARNING", "expiryMonths": 1, "expiringSoonDays": 10}})
-    t0 = datetime.now(timezone.utc)
-    clock.set(t0)
-    give(admin, member_id, 50)
-    clock.set(t0 + timedelta(days=10))
-    give(admin, member_id, 30)
-    clock.set(t0 + timedelta(days=12))
+
+    def at(month: int, day: int) -> datetime:  # in the past: no other test's lots are due then
+        return datetime(2025, month, day, 12, tzinfo=timezone.utc)
+
+    clock.set(at(5, 20))
+    give(admin, member_id, 50)  # earned in May: expires when June ends
+    clock.set(at(6, 3))
+    give(admin, member_id, 30)  # earned in June: expires when July ends
+    clock.set(at(6, 5))
     give(admin, member_id, -20)  # spends from the oldest lot: 30 of the first 50 are left
-    clock.set(t0 + timedelta(days=25))
+    clock.set(at(6, 25))
     soon = points(enrolled)["expiringSoon"]
-    assert soon["points"] == 30
-    reminded = jobs(services, tenant).remind_expiring(t0 + timedelta(days=25))
+    assert (soon["points"], soon["at"]) == (30, "2025-07-01T00:00:00+00:00")
+    reminded = jobs(services, tenant).remind_expiring(at(6, 25))
     assert reminded.processed >= 1
     events = [i for i in TableItem.query(keys.member_pk(tenant, member_id), TableItem.SK.startswith(keys.OUTBOX_PREFIX))
               if getattr(i, "event_type", None) == "points.expiring_soon"]
-    assert [e.detail["points"] for e in events] == [30]
-    jobs(services, tenant).expire_due(t0 + timedelta(days=32))
+    assert [(e.detail["points"], e.detail["expiresOn"]) for e in events] == [(30, "2025-07-01T00:00:00+00:00")]
+    jobs(services, tenant).expire_due(datetime(2025, 6, 30, 23, 59, tzinfo=timezone.utc))
+    assert points(enrolled)["available"] == 60  # June has not ended yet
+    jobs(services, tenant).expire_due(at(7, 2))
     assert points(enrolled)["available"] == 30
     history = enrolled.ok(HISTORY, {"types": ["EXPIRY"]})["me"]["pointsHistory"]["edges"]
     assert [e["node"]["points"] for e in history] == [-30]
-    jobs(services, tenant).expire_due(t0 + timedelta(days=45))
+    jobs(services, tenant).expire_due(at(8, 2))
     assert points(enrolled)["available"] == 0
     assert_books_balance(tenant, member_id)
 

@@ -1,40 +1,59 @@
-"""The books always balance: whatever mix of orders, deliveries, returns, redemptions, cancellations,
-adjustments, action credits and scheduled jobs happens, and in whatever order, at whatever time.
+"""Every step does what the rules say, and the books always balance: whatever mix of orders, replays,
+deliveries, refunds, exchanges, redemptions, cancellations, adjustments, reviews and scheduled jobs
+happens, in whatever order, at whatever time.
 
 A hypothesis state machine drives the infra use cases directly against DynamoDB Local, on a clock that
-only it moves; after every step it reads the member's stored items and checks the ledger's invariants.
+only it moves. Beside it runs a plain-Python model of the program's rules (`ledger_model.Books`): each
+step's answer (points earned or reversed, outcome, refusal code) must be the model's, a refusal or a
+replay must write nothing, and after every step the stored state must match the model (available,
+pending, lifetime, debt, expiring soon, each order's held points and window, stock left, per-member
+redemption counts, every coupon's status) on top of the books check (`assert_books_balance`).
+
+Size: KIZUNA_PROPERTY_EXAMPLES (default 30) examples of KIZUNA_PROPERTY_STEPS (default 30) steps.
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from domain.errors import UserError, UserErrors
+from domain.errors import UserError
 from domain.members import Enrollment
 from domain.points.orders import Order, OrderLine, ReturnedLine, ReturnRequest, ReturnResolution
 from domain.points.program import ActionRule, EarnRate, ExpiryMode, Program
 from domain.points.rewards import Reward, RewardKind
 from infra import keys
-from infra.items import MemberProfile, TableItem
+from infra.items import TableItem
 from infra.members import Members
 from infra.points.adjustments import ActionCredits, Adjustments
+from infra.points.history import points_view
+from infra.points.items import Coupon, OrderRecord, RewardItem
 from infra.points.jobs import PointsJobs
 from infra.points.orders import OrderBook
 from infra.points.program_store import ProgramCache, ProgramStore
 from infra.points.rewards import RewardDesk
 from tests.api.points_support import assert_books_balance
+from tests.integration.ledger_model import Books, Issue, Refused, Replay
 from tests.support import new_tenant
+
+EXAMPLES = int(os.environ.get("KIZUNA_PROPERTY_EXAMPLES", "30"))
+STEPS = int(os.environ.get("KIZUNA_PROPERTY_STEPS", "30"))
+SHRINK = os.environ.get("KIZUNA_PROPERTY_SHRINK", "1") != "0"  # 0: report the first failure as found
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 REVIEW = "review_written"
 EXCHANGE_BONUS = 25
+WELCOME_POINTS = (100, 200)  # the member's and the friend's, from staff, so rewards are within reach early
+KEY_TTL = timedelta(hours=24)  # an idempotency key is a promise for a day
 PROGRAM = Program(
     earn_rates=(EarnRate("USD", Decimal(1)),),
     actions=(ActionRule(REVIEW, 15),),
@@ -44,13 +63,63 @@ PROGRAM = Program(
     expiring_soon_days=20,
     exchange_bonus_points=EXCHANGE_BONUS,
 )
+# Stock and limits small enough to run out within a few steps: the sticker's stock on the second
+# redemption, the shipping limit on a member's second; its stock when both members hold one.
 REWARDS = (
     Reward(id="tote", name="Tote bag", kind=RewardKind.FREE_PRODUCT, points_cost=40, product_sku="TOTE"),
-    Reward(id="ship", name="Free shipping", kind=RewardKind.FREE_SHIPPING, points_cost=15, stock_total=4,
-           per_member_limit=3),
+    Reward(id="ship", name="Free shipping", kind=RewardKind.FREE_SHIPPING, points_cost=15, stock_total=2,
+           per_member_limit=1),
+    Reward(id="sticker", name="Sticker", kind=RewardKind.FREE_PRODUCT, points_cost=5, product_sku="STICKER",
+           stock_total=1),
 )
+REWARD_IDS = [r.id for r in REWARDS]
 # A line is (unit price in dollars, quantity); a free line (price 0) earns nothing and is fine.
-LINES = st.lists(st.tuples(st.integers(0, 120), st.integers(1, 3)), min_size=1, max_size=3)
+LINES = st.lists(st.tuples(st.integers(0, 60), st.integers(1, 3)), min_size=1, max_size=3)
+EVERYTHING = 0  # as an adjustment: take every available point
+# Every step starts with a wait: none, hours, days or months (so return windows close and lots expire
+# within a run's few steps), after which the jobs run, or now and then do not.
+LATER = st.one_of(st.just(0), st.just(0), st.integers(1, 47), st.integers(2, 30).map(lambda days: days * 24),
+                  st.integers(31, 130).map(lambda days: days * 24))
+JOBS = st.sampled_from((True, True, True, False))
+WHO = st.sampled_from((0, 1))  # the member, or a friend who has no orders (and shares the rewards' stock)
+
+
+def make_order(order_id: str, member_id: str, lines: list[tuple[int, int]], discount: int, at: datetime,
+               delivered_at: datetime | None) -> Order:
+    gross = sum(price * qty for price, qty in lines)
+    subtotal = max(Decimal(gross - discount), Decimal(0))
+    return Order(id=order_id, currency="USD", ordered_at=at,
+                 lines=tuple(OrderLine(id=str(i + 1), quantity=qty, price=Decimal(price), sku=f"SKU{i}")
+                             for i, (price, qty) in enumerate(lines)),
+                 subtotal=subtotal, total=subtotal + 5, member_id=member_id,
+                 delivered_at=delivered_at)
+
+
+KINDS = TableItem._get_discriminator_attribute()._discriminator_map
+
+
+def tally(outcome: str) -> None:
+    """Count an outcome for hypothesis's statistics (only inside the machine's run)."""
+    with contextlib.suppress(InvalidArgument):
+        event(outcome)
+
+
+def raw_partition(pk: str) -> list[dict[str, Any]]:
+    """Every item of a partition as stored, kind or not (counters created by an update carry none)."""
+    connection, items, start = TableItem._get_connection(), [], None
+    while True:
+        data = connection.query(pk, consistent_read=True, exclusive_start_key=start)
+        items += data.get("Items", [])
+        start = data.get("LastEvaluatedKey")
+        if not start:
+            return items
+
+
+def job_went_well(report: Any) -> bool:
+    """No member failed and the run finished (the report's shape is the job runner's to change)."""
+    if hasattr(report, "ok"):
+        return bool(report.ok) and getattr(report, "complete", True)
+    return not report.errors
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -59,141 +128,311 @@ class LedgerMachine(RuleBasedStateMachine):
         self.now = START
         self.tenant = new_tenant()
         self.member_id = f"m-{uuid.uuid4().hex[:10]}"
-        self.programs = ProgramStore(self.tenant, ProgramCache(0))
+        self.friend_id = f"f-{uuid.uuid4().hex[:10]}"
+        self.member_ids = (self.member_id, self.friend_id)
+        self.programs = ProgramStore(self.tenant, ProgramCache(3600))  # saves invalidate it
         self.orders = OrderBook(self.tenant, self.programs)
         self.rewards = RewardDesk(self.tenant, self.programs)
         self.adjustments = Adjustments(self.tenant, self.programs)
         self.credits = ActionCredits(self.tenant, self.programs, self.orders)
         self.jobs = PointsJobs(self.tenant, self.programs)
-        Members(self.tenant).enroll(self.member_id, Enrollment("Aiko", f"{self.member_id}@example.com",
-                                                                date(1990, 4, 1), True),
-                                    self.now.isoformat(), int(self.now.timestamp()))
+        self.model = Books.of(PROGRAM, REWARDS, REVIEW)
+        for member_id, name in ((self.member_id, "Aiko"), (self.friend_id, "Ren")):
+            Members(self.tenant).enroll(member_id, Enrollment(name, f"{member_id}@example.com", date(1990, 4, 1),
+                                                              True), self.now.isoformat(), int(self.now.timestamp()))
+            self.model.enroll(member_id)
         self.programs.save_program(PROGRAM, "test", self.now)
         for reward in REWARDS:
             self.programs.save_reward(reward, "test", self.now)
-        self.order_lines: dict[str, dict[str, Decimal]] = {}  # order id -> line id -> price x quantity
-        self.return_ids: list[str] = []
-        self.coupons: list[str] = []
-        self.references = 0
+        for member_id, points in zip(self.member_ids, WELCOME_POINTS):
+            self.adjustments.adjust(member_id, points, "welcome", "staff:test", self.now)
+            self.model.adjust(member_id, points, self.now)
+        self.sent_orders: dict[str, tuple[list[tuple[int, int]], int, datetime]] = {}  # lines, discount, time
+        self.sent_returns: list[ReturnRequest] = []
+        self.sent_keys: list[tuple[str, str, str, datetime]] = []  # member, key, reward, first sent
+        self.references: list[str] = []
+        self.counter = 0
 
     # -- helpers ---------------------------------------------------------------------------------------
-    def pk(self) -> str:
-        return keys.member_pk(self.tenant, self.member_id)
+    def next_id(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}-{self.counter}"
 
     def snapshot(self) -> dict[tuple[str, str], dict[str, Any]]:
-        """Every stored item a use case of this member may touch: their partition and the program's."""
+        """Every stored item a use case here may touch: the members' partitions and the program's."""
         items: dict[tuple[str, str], dict[str, Any]] = {}
-        for pk in (self.pk(), keys.program_pk(self.tenant)):
-            for item in TableItem.query(pk, consistent_read=True):
-                items[(item.PK, item.SK)] = item.serialize()
+        for pk in (*(keys.member_pk(self.tenant, m) for m in self.member_ids), keys.program_pk(self.tenant)):
+            for raw in raw_partition(pk):  # raw: counters written by updates carry no item kind
+                items[(raw["PK"]["S"], raw["SK"]["S"])] = raw
         return items
 
-    def attempt(self, use_case: Any, *args: Any, **kw: Any) -> Any:
-        """Run a use case; a domain refusal is fine, but must leave every item as it was."""
-        before = self.snapshot()
+    def call(self, use_case: Any, *args: Any, unchanged: bool = False, **kw: Any) -> tuple[Any, str | None]:
+        """Run a use case: (result, None), or (None, error code) for a domain refusal. When the model
+        says the step is refused or a replay (`unchanged`), every item must stay as it was."""
+        before = self.snapshot() if unchanged else None
         try:
-            return use_case(*args, **kw)
-        except (UserError, UserErrors):
-            assert self.snapshot() == before, f"{use_case.__name__} refused but wrote something"
-            return None
+            result, code = use_case(*args, **kw), None
+        except UserError as e:
+            result, code = None, e.code.value
+        tally(f"{use_case.__name__}: " + (f"refused {code}" if code else "replayed" if unchanged else "applied"))
+        if before is not None:
+            assert self.snapshot() == before, f"{use_case.__name__} ({code or result}) should change nothing"
+        return result, code
+
+    @staticmethod
+    def answered(expected: Any, result: Any, code: str | None, what: str) -> bool:
+        """The system refused exactly when the model says so, for one of the model's reasons."""
+        if isinstance(expected, Refused):
+            assert code in expected.codes, f"{what}: the model refuses ({sorted(expected.codes)}), got {code or result}"
+            return False
+        assert code is None, f"{what}: refused with {code}, the model expects {expected}"
+        return True
 
     def pick(self, data: st.DataObject, values: list[str], label: str) -> str:
         return data.draw(st.sampled_from(values), label=label)
 
     # -- the clock ---------------------------------------------------------------------------------------
-    @rule(hours=st.integers(1, 45 * 24))
-    def time_passes(self, hours: int) -> None:
-        self.now += timedelta(hours=hours)
+    def time_passes(self, hours: int, jobs: bool = True) -> None:
+        """The clock moves on, and (mostly) the scheduled jobs run: in production nightly; here after
+        any wait, so also twice a night, or now and then not for weeks."""
+        if hours:
+            self.now += timedelta(hours=hours)
+            if jobs:
+                self.nightly_jobs()
 
     # -- orders ------------------------------------------------------------------------------------------
-    @rule(lines=LINES, discount=st.integers(0, 30), delivered=st.booleans())
-    def order_paid(self, lines: list[tuple[int, int]], discount: int, delivered: bool) -> None:
-        order_id = f"o-{len(self.order_lines) + 1}"
-        gross = sum(price * qty for price, qty in lines)
-        subtotal = max(Decimal(gross - discount), Decimal(0))
-        order = Order(id=order_id, currency="USD", ordered_at=self.now,
-                      lines=tuple(OrderLine(id=str(i + 1), quantity=qty, price=Decimal(price), sku=f"SKU{i}")
-                                  for i, (price, qty) in enumerate(lines)),
-                      subtotal=subtotal, total=subtotal + 5, member_id=self.member_id,
-                      delivered_at=self.now if delivered else None)
-        if self.attempt(self.orders.record, order, self.now) is not None:
-            self.order_lines[order_id] = {line.id: line.gross for line in order.lines}
+    def record_order(self, order_id: str, lines: list[tuple[int, int]], discount: int, at: datetime,
+                     delivered: bool) -> None:
+        """Send an order placed at `at`; `delivered`: the order system says it was delivered now."""
+        delivered_at = self.now if delivered else None
+        order = make_order(order_id, self.member_id, lines, discount, at, delivered_at)
+        plan = self.model.order_paid(self.member_id, order_id, lines, order.subtotal, order.total, "USD",
+                                     at, delivered_at)
+        result, code = self.call(self.orders.record, order, self.now, unchanged=plan.outcome == "DUPLICATE")
+        assert code is None and result.outcome.value == plan.outcome, (order_id, code, result, plan.outcome)
+        if plan.outcome == "CREDITED":
+            assert plan.order is not None
+            stored = self.orders.record_of(self.member_id, order_id).lines
+            assert {x["id"]: Decimal(x["paid"]) for x in stored} == {i: x.paid for i, x in plan.order.lines.items()}
+            if result.points < max(plan.points):
+                tally("order: credited a point short (the known rounding fault)")
+            self.model.order_credited(self.member_id, plan, result.points, {x["id"]: int(x["points"]) for x in stored})
+            self.sent_orders[order_id] = (lines, discount, at)
 
-    @precondition(lambda self: self.order_lines)
-    @rule(data=st.data())
-    def order_delivered(self, data: st.DataObject) -> None:
-        self.attempt(self.orders.deliver, self.pick(data, list(self.order_lines), "order"), self.now)
+    @rule(later=LATER, jobs=JOBS, data=st.data(), kind=st.sampled_from(("new", "new", "again", "changed", "delivered")),
+          lines=LINES, discount=st.integers(0, 30), delivered=st.booleans())
+    def order_sent(self, later: int, jobs: bool, data: st.DataObject, kind: str, lines: list[tuple[int, int]],
+                   discount: int, delivered: bool) -> None:
+        """What the order system sends: a paid order (delivered already, or not); an order id sent
+        before, as it was (a webhook retry) or changed, which never credits twice but with a delivery
+        date starts a held order's return window there; or a delivery."""
+        self.time_passes(later, jobs)
+        if kind == "new" or not self.sent_orders:
+            self.record_order(self.next_id("o"), lines, discount, self.now, delivered)
+            return
+        order_id = self.pick(data, list(self.sent_orders), "order sent before")
+        if kind == "again":
+            first_lines, first_discount, at = self.sent_orders[order_id]
+            self.record_order(order_id, first_lines, first_discount, at, delivered)
+        elif kind == "changed":
+            self.record_order(order_id, lines, discount, self.now, delivered)
+        else:
+            outcome = self.model.deliver(self.member_id, order_id, self.now)
+            result, code = self.call(self.orders.deliver, order_id, self.now, unchanged=outcome == "DUPLICATE")
+            assert code is None and result.outcome.value == outcome, (order_id, code, result, outcome)
 
-    @precondition(lambda self: self.order_lines)
-    @rule(data=st.data(), percent=st.integers(0, 120), repeat=st.booleans())
-    def order_refunded(self, data: st.DataObject, percent: int, repeat: bool) -> None:
-        """Part of a line, all of it, or (a confused order system) more than was paid for it."""
-        order_id = self.pick(data, list(self.order_lines), "order")
-        line_id = self.pick(data, list(self.order_lines[order_id]), "line")
-        amount = (self.order_lines[order_id][line_id] * percent / 100).quantize(Decimal("0.01"))
-        # Now and then the order system sends a refund it sent before: it must count once.
-        return_id = self.pick(data, self.return_ids, "old return") if repeat and self.return_ids \
-            else f"ret-{len(self.return_ids) + 1}"
-        self.return_ids.append(return_id)
-        self.attempt(self.orders.process_return, ReturnRequest(
-            order_id, return_id, ReturnResolution.REFUND, (ReturnedLine(line_id, amount),)), self.now)
+    def send_return(self, req: ReturnRequest) -> None:
+        debt = self.model.members[self.member_id].debt
+        if req.resolution is ReturnResolution.REFUND:
+            expected = self.model.refund(self.member_id, req.order_id, req.return_id,
+                                         {x.line_id: x.amount for x in req.lines})
+        else:
+            expected = self.model.exchange(self.member_id, req.order_id, req.return_id, self.now)
+        self.sent_returns.append(req)
+        into_debt = self.model.members[self.member_id].debt > debt
+        tally("return: " + ("duplicate" if expected[2] else "into debt" if into_debt else "reversed" if expected[0]
+                            else "bonus" if expected[1] else "nothing to reverse"))
+        result, code = self.call(self.orders.process_return, req, self.now, unchanged=expected[2])
+        assert code is None, (req, code)
+        assert (result.points_reversed, result.bonus_points, result.duplicate) == expected, (req, result, expected)
 
-    @precondition(lambda self: self.order_lines)
-    @rule(data=st.data())
-    def order_exchanged(self, data: st.DataObject) -> None:
-        order_id = self.pick(data, list(self.order_lines), "order")
-        return_id = f"ret-{len(self.return_ids) + 1}"
-        self.return_ids.append(return_id)
-        result = self.attempt(self.orders.process_return,
-                              ReturnRequest(order_id, return_id, ReturnResolution.EXCHANGE), self.now)
-        if result is not None:
-            assert (result.points_reversed, result.bonus_points) == (0, EXCHANGE_BONUS)
+    def refund(self, order_id: str, return_id: str, line_id: str, amount: Decimal) -> None:
+        self.send_return(ReturnRequest(order_id, return_id, ReturnResolution.REFUND, (ReturnedLine(line_id, amount),)))
+
+    @precondition(lambda self: self.sent_orders)
+    @rule(later=LATER, jobs=JOBS, data=st.data(), percent=st.integers(0, 120),
+          kind=st.sampled_from(("refund", "refund", "exchange", "again", "changed")))
+    def order_returned(self, later: int, jobs: bool, data: st.DataObject, kind: str, percent: int) -> None:
+        """A refund of part of a line, all of it, or (a confused order system) more than was paid for
+        it; an exchange; or a return sent before: exactly as it was (a retry), or its id with another
+        line and amount. A return is applied once, and never again."""
+        self.time_passes(later, jobs)
+        if kind == "again" and self.sent_returns:
+            self.send_return(data.draw(st.sampled_from(self.sent_returns), label="return sent before"))
+            return
+        order_id = self.pick(data, list(self.sent_orders), "order")
+        if kind == "exchange":
+            self.send_return(ReturnRequest(order_id, self.next_id("ret"), ReturnResolution.EXCHANGE))
+            return
+        lines, _discount, _at = self.sent_orders[order_id]
+        line = data.draw(st.integers(1, len(lines)), label="line")
+        price, qty = lines[line - 1]
+        amount = (Decimal(price * qty) * percent / 100).quantize(Decimal("0.01"))
+        old_ids = [r.return_id for r in self.sent_returns]
+        return_id = self.pick(data, old_ids, "return id sent before") if kind == "changed" and old_ids \
+            else self.next_id("ret")
+        self.refund(order_id, return_id, str(line), amount)
 
     # -- rewards -----------------------------------------------------------------------------------------
-    @rule(reward=st.sampled_from([r.id for r in REWARDS]), keyed=st.booleans())
-    def reward_redeemed(self, reward: str, keyed: bool) -> None:
-        key = f"key-{len(self.coupons)}-{reward}" if keyed else None
-        redemption = self.attempt(self.rewards.redeem, self.member_id, reward, self.now, key)
-        if redemption is not None:
-            self.coupons.append(redemption.code)
+    def redeem(self, member_id: str, reward_id: str, key: str | None) -> None:
+        expected = self.model.redeem(member_id, reward_id, key)
+        result, code = self.call(self.rewards.redeem, member_id, reward_id, self.now, key,
+                                 unchanged=isinstance(expected, (Replay, Refused)))
+        if not self.answered(expected, result, code, f"redeem {reward_id} for {member_id} (key {key})"):
+            return
+        if isinstance(expected, Replay):
+            assert result.code == expected.code, (key, result.code, expected.code)
+            return
+        assert isinstance(expected, Issue)
+        assert (result.member_id, result.reward.id, result.points, result.status.value) == (
+            member_id, reward_id, self.model.rewards[reward_id].points_cost, "ISSUED"), result
+        self.model.issued(expected, result.code)
 
-    @precondition(lambda self: self.coupons)
-    @rule(data=st.data())
-    def redemption_cancelled(self, data: st.DataObject) -> None:
-        # Cancelling a coupon twice is refused (ALREADY_CANCELLED) and must change nothing.
-        self.attempt(self.rewards.cancel, self.pick(data, self.coupons, "coupon"), self.now)
+    def recent_keys(self) -> list[tuple[str, str, str, datetime]]:
+        return [k for k in self.sent_keys if self.now - k[3] < KEY_TTL]
+
+    @rule(later=LATER, jobs=JOBS, data=st.data(), who=WHO, reward=st.sampled_from(REWARD_IDS),
+          key=st.sampled_from(("none", "new", "same", "changed")))
+    def reward_redeemed(self, later: int, jobs: bool, data: st.DataObject, who: int, reward: str, key: str) -> None:
+        """Without an idempotency key or with a new one; now and then with a key sent in the last day:
+        for the same reward it is the first answer again, for another it is refused."""
+        self.time_passes(later, jobs)
+        recent = self.recent_keys()
+        if key in ("same", "changed") and recent:
+            member_id, idem, first, _at = data.draw(st.sampled_from(recent), label="key sent before")
+            if key == "changed":
+                first = self.pick(data, [r for r in REWARD_IDS if r != first], "other reward")
+            self.redeem(member_id, first, idem)
+            return
+        member_id = self.member_ids[who]
+        idem = None
+        if key != "none":
+            idem = self.next_id("idem-key")
+            self.sent_keys.append((member_id, idem, reward, self.now))
+        self.redeem(member_id, reward, idem)
+
+    @precondition(lambda self: self.model.coupons)
+    @rule(later=LATER, jobs=JOBS, data=st.data(), use=st.booleans())
+    def coupon_used_or_cancelled(self, later: int, jobs: bool, data: st.DataObject, use: bool) -> None:
+        """The storefront uses a coupon, or the member cancels it. Either again, or one after the
+        other, is refused and changes nothing."""
+        self.time_passes(later, jobs)
+        code = self.pick(data, list(self.model.coupons), "coupon")
+        if use:
+            expected = self.model.consume(code)
+            result, error = self.call(self.rewards.consume, code, "shop-order-1", self.now,
+                                      unchanged=expected is not None)
+        else:
+            expected = self.model.cancel(code, self.now)
+            result, error = self.call(self.rewards.cancel, code, self.now, unchanged=expected is not None)
+        if self.answered(expected, result, error, f"{'consume' if use else 'cancel'} {code}"):
+            assert result.status.value == ("CONSUMED" if use else "CANCELLED"), result
 
     # -- staff and actions --------------------------------------------------------------------------------
-    @rule(points=st.integers(-150, 150).filter(bool))
-    def points_adjusted(self, points: int) -> None:
-        self.attempt(self.adjustments.adjust, self.member_id, points, "property test", "staff:test", self.now)
+    @rule(later=LATER, jobs=JOBS, who=WHO, points=st.one_of(st.integers(-150, 150).filter(bool), st.just(EVERYTHING)))
+    def points_adjusted(self, later: int, jobs: bool, who: int, points: int) -> None:
+        """Staff add or take points; now and then take all that is available (so that a refund later
+        runs into debt)."""
+        self.time_passes(later, jobs)
+        member_id = self.member_ids[who]
+        if points == EVERYTHING:
+            points = -max(self.model.members[member_id].available, 1)
+        expected = self.model.adjust(member_id, points, self.now)
+        result, code = self.call(self.adjustments.adjust, member_id, points, "property test", "staff:test", self.now,
+                                 unchanged=isinstance(expected, Refused))
+        if self.answered(expected, result, code, f"adjust {member_id} by {points}"):
+            assert result == points
 
-    @rule(again=st.booleans())
-    def review_written(self, again: bool) -> None:
-        # Now and then the same review is reported again: it must be credited once.
-        if not again or not self.references:
-            self.references += 1
-        self.attempt(self.credits.record, self.member_id, REVIEW, f"review-{self.references}", self.now)
+    @rule(later=LATER, jobs=JOBS, data=st.data(), again=st.booleans())
+    def review_written(self, later: int, jobs: bool, data: st.DataObject, again: bool) -> None:
+        self.time_passes(later, jobs)
+        # Now and then a review is reported again: it was credited once, and is not again.
+        if again and self.references:
+            reference = self.pick(data, self.references, "old review")
+        else:
+            reference = self.next_id("review")
+            self.references.append(reference)
+        expected = self.model.review(self.member_id, reference, self.now)
+        result, code = self.call(self.credits.record, self.member_id, REVIEW, reference, self.now,
+                                 unchanged=isinstance(expected, Refused))
+        if self.answered(expected, result, code, f"review {reference}"):
+            assert result == expected
 
     # -- scheduled jobs -----------------------------------------------------------------------------------
-    @rule()
     def nightly_jobs(self) -> None:
         """What the scheduler runs: release closed return windows, expire lots, remind before expiry."""
-        for job in (self.jobs.release_due, self.jobs.expire_due, self.jobs.remind_expiring):
-            report = job(self.now)
-            assert report.errors == [], report
+        released = self.model.release_due(self.now)
+        expired = self.model.expire_due(self.now)
+        reports = [job(self.now) for job in (self.jobs.release_due, self.jobs.expire_due, self.jobs.remind_expiring)]
+        for report in reports:
+            assert job_went_well(report), report
+        assert (reports[0].points, reports[1].points) == (released, expired), (reports, released, expired)
+        tally(f"jobs: {'released' if released else 'nothing released'}, {'expired' if expired else 'nothing expired'}")
 
     # -- what must always hold ------------------------------------------------------------------------------
     @invariant()
     def books_balance(self) -> None:
-        assert_books_balance(self.tenant, self.member_id)
+        for member_id in self.member_ids:
+            assert_books_balance(self.tenant, member_id)
+
+    @invariant()
+    def matches_the_model(self) -> None:
+        program = self.programs.program()
+        for member_id, m in self.model.members.items():
+            pk = keys.member_pk(self.tenant, member_id)
+            raws = raw_partition(pk)
+            items = [TableItem.from_raw_data(r) for r in raws if r.get("kind", {}).get("S") in KINDS]
+            # The member's points as `me { points }` reads them: the dashboard range of the partition.
+            view = points_view([i for i in items if keys.DASHBOARD_FROM <= i.SK <= keys.DASHBOARD_TO],
+                               program, self.now)
+            assert view is not None
+            assert (view.available, view.pending, view.lifetime, view.debt) == (
+                m.available, m.pending, m.lifetime, m.debt), (member_id, view, m)
+            soon = view.expiring_soon
+            assert ((soon.points, soon.at) if soon else None) == self.model.expiring_soon(member_id, self.now), (
+                member_id, soon, m.lots)
+            records = {r.order_id: r for r in items if isinstance(r, OrderRecord)}
+            assert set(records) == set(m.orders), (member_id, sorted(records), sorted(m.orders))
+            for order_id, o in m.orders.items():
+                r = records[order_id]
+                held = int(r.pending_points) if r.status == "PENDING" else 0
+                assert (r.status, held, int(r.points), datetime.fromisoformat(r.release_at),
+                        sum(int(x["reversed"]) for x in r.lines)) == (
+                    o.status, o.pending, o.points, o.release_at, sum(x.reversed for x in o.lines.values())), (
+                    order_id, r.serialize(), o)
+            used = {r["SK"]["S"]: int(r["count"]["N"]) for r in raws if r["SK"]["S"].startswith("RLIM#")}
+            for reward in REWARDS:
+                if reward.per_member_limit is not None:  # the per-member counter, written by updates alone
+                    assert used.get(f"RLIM#{reward.id}", 0) == self.model.active(reward.id, member_id), (
+                        member_id, reward.id, used)
+            coupons = {c.code: c.status for c in Coupon.lookup.query(f"{pk}#COUPONS")}
+            assert coupons == {code: c.status for code, c in self.model.coupons.items() if c.member == member_id}, (
+                member_id, coupons)
+        stored = {i.reward_id: i for i in TableItem.query(keys.program_pk(self.tenant), consistent_read=True)
+                  if isinstance(i, RewardItem)}
+        for reward in REWARDS:
+            item = stored[reward.id]
+            left = None if item.stock_left is None else int(item.stock_left)
+            assert (left, int(item.redeemed)) == (self.model.stock_left(reward.id), self.model.active(reward.id)), (
+                reward.id, left, int(item.redeemed))
 
 
 @pytest.mark.slow  # still part of the default run: nothing deselects `slow`
-def test_the_books_balance_after_every_step(services) -> None:
+def test_every_step_does_what_the_rules_say_and_the_books_balance(services) -> None:
     # `services` binds the models to the session's table on DynamoDB Local.
     run_state_machine_as_test(LedgerMachine, settings=settings(
-        max_examples=40, stateful_step_count=30, deadline=None,
+        max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
+        phases=[p for p in Phase if SHRINK or p is not Phase.shrink],
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]))
 
 
@@ -201,19 +440,26 @@ def test_refunding_a_released_order_leaves_another_orders_pending_points_alone(s
     """Found by the machine: a released order kept its old `pendingPoints`, so refunding it took the
     points from another order still in its return window, and that order could never be released."""
     books = LedgerMachine()
-    books.order_paid([(100, 1)], 0, False)
-    books.time_passes(15 * 24)
-    books.nightly_jobs()  # order 1 released: 100 available
-    books.order_paid([(50, 1)], 0, False)  # order 2: 50 pending
-    refund = ReturnRequest("o-1", "ret-1", ReturnResolution.REFUND, (ReturnedLine("1", Decimal(100)),))
-
-    assert books.orders.process_return(refund, books.now).points_reversed == 100
-
+    books.record_order("o-1", [(100, 1)], 0, books.now, False)
+    books.time_passes(15 * 24)  # and the jobs run: order 1 released, 100 available
+    books.record_order("o-2", [(50, 1)], 0, books.now, False)  # 50 pending
+    books.refund("o-1", "ret-1", "1", Decimal(100))  # 100 reversed, from available, not from o-2's pending
     books.books_balance()
-    profile = MemberProfile.get(books.pk(), keys.PROFILE, consistent_read=True)
-    assert (int(profile.available), int(profile.pending), int(profile.debt)) == (0, 50, 0)
+    books.matches_the_model()
+    me = books.model.members[books.member_id]
+    assert (me.available, me.pending) == (WELCOME_POINTS[0], 50)
     books.time_passes(15 * 24)
-    books.nightly_jobs()
     books.books_balance()
-    profile = MemberProfile.get(books.pk(), keys.PROFILE, consistent_read=True)
-    assert (int(profile.available), int(profile.pending)) == (50, 0)
+    books.matches_the_model()
+
+
+@pytest.mark.xfail(strict=True, reason="an order whose exact points are whole, with line shares that are not "
+                   "finite decimals, is credited a point short (domain.points.orders.earn sums 28-digit shares); "
+                   "when this passes, drop ledger_model.TOLERATE_ONE_SHORT_ON_WHOLE_ORDERS")
+def test_an_order_of_three_equal_lines_earns_every_point(services) -> None:
+    books = LedgerMachine()
+    # $120 of goods less $20 discount: 100 points at 1 point per dollar, rounded once for the order
+    # (today 99: each line's 33.33... is cut to 28 digits, and their sum rounds down). About 1 in 40
+    # of the machine's orders is hit.
+    order = make_order("o-3x40", books.member_id, [(40, 1), (40, 1), (40, 1)], 20, books.now, None)
+    assert books.orders.record(order, books.now).points == 100

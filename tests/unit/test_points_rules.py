@@ -157,23 +157,54 @@ def test_every_movement_nets_to_its_ledger_points():
 
 
 def test_lots_are_consumed_oldest_expiring_first():
-    ls = [lots.Lot("LOT#2027-03#b", 50, T0, None), lots.Lot("LOT#2027-01#a", 30, T0, None)]
+    ls = [lots.Lot("LOT#NEVER", 20, T0, None), lots.Lot("LOT#2027-03", 50, T0, datetime(2027, 4, 1, tzinfo=timezone.utc)),
+          lots.Lot("LOT#2027-01", 30, T0, datetime(2027, 2, 1, tzinfo=timezone.utc))]
     left = lots.what_is_left(ls, 40)
-    assert [(x.lot.key, x.left) for x in left] == [("LOT#2027-01#a", 0), ("LOT#2027-03#b", 40)]
+    assert [(x.lot.key, x.left) for x in left] == [("LOT#2027-01", 0), ("LOT#2027-03", 40), ("LOT#NEVER", 20)]
+
+
+def test_the_walk_follows_expiry_not_key_when_old_per_credit_lots_and_buckets_mix():
+    # A lot written before buckets expiring 20 March sorts after the bucket `LOT#2027-03` by key, but
+    # expires before it (the bucket lasts until March ends): it is spent first.
+    old = lots.Lot("LOT#2027-03-20T10:00:00+00:00#01J", 30, T0, datetime(2027, 3, 20, 10, tzinfo=timezone.utc))
+    bucket = lots.Lot("LOT#2027-03", 50, T0, datetime(2027, 4, 1, tzinfo=timezone.utc))
+    assert [(x.lot.key, x.left) for x in lots.what_is_left([bucket, old], 40)] == [(old.key, 0), (bucket.key, 40)]
 
 
 def test_expiring_soon_reports_the_next_expiry_within_the_horizon():
-    ls = [lots.Lot("LOT#2026-11-20#a", 30, T0, T0 + timedelta(days=19)),
-          lots.Lot("LOT#2027-06-01#b", 50, T0, T0 + timedelta(days=200))]
+    ls = [lots.Lot("LOT#2026-11", 30, T0, T0 + timedelta(days=19)),
+          lots.Lot("LOT#2027-06", 50, T0, T0 + timedelta(days=200))]
     soon = lots.expiring_soon(ls, 10, T0, 30)
     assert soon == lots.ExpiringSoon(20, T0 + timedelta(days=19))
     assert lots.expiring_soon(ls, 30, T0, 30) is None
 
 
-def test_expiry_dates_follow_the_policy():
+def test_points_earned_in_a_month_expire_together_when_the_month_n_months_later_ends():
     after = p.Program(expiry_mode=p.ExpiryMode.AFTER_EARNING, expiry_months=12)
-    assert lots.lot_expiry(datetime(2026, 2, 28, tzinfo=timezone.utc), after) == datetime(2027, 2, 28, tzinfo=timezone.utc)
+    end_of_feb_2027 = datetime(2027, 3, 1, tzinfo=timezone.utc)
+    for earned in (datetime(2026, 2, 1, tzinfo=timezone.utc), datetime(2026, 2, 28, 23, 59, 59, tzinfo=timezone.utc),
+                   datetime(2026, 2, 14, 18, tzinfo=timezone(timedelta(hours=9)))):
+        assert lots.lot_expiry(earned, after) == end_of_feb_2027
+        assert lots.bucket(lots.lot_expiry(earned, after)) == "2027-02"
+    # Months are UTC months: 1 March 05:00 in Tokyo is still February in UTC.
+    assert lots.lot_expiry(datetime(2026, 3, 1, 5, tzinfo=timezone(timedelta(hours=9))), after) == end_of_feb_2027
+    assert lots.lot_expiry(datetime(2026, 3, 1, tzinfo=timezone.utc), after) == datetime(2027, 4, 1, tzinfo=timezone.utc)
+    assert lots.bucket(None) == lots.NEVER_BUCKET
     assert lots.add_months(datetime(2026, 1, 31), 1) == datetime(2026, 2, 28)
+
+
+def test_a_bucket_gives_at_least_n_months_after_earning_and_at_most_a_month_more():
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    for months in (1, 2, 12, 13, 120):
+        program = p.Program(expiry_mode=p.ExpiryMode.AFTER_EARNING, expiry_months=months)
+        for hours in range(0, 3 * 366 * 24, 37):  # every 37 hours over three years: all days and hours
+            earned = start + timedelta(hours=hours)
+            expires = lots.lot_expiry(earned, program)
+            assert expires is not None and expires > lots.add_months(earned, months), (earned, months)
+            assert expires <= lots.add_months(earned, months + 1), (earned, months)
+
+
+def test_expiry_dates_follow_the_policy():
     assert lots.lot_expiry(T0, p.Program()) is None
     idle = p.Program(expiry_mode=p.ExpiryMode.AFTER_INACTIVITY, expiry_months=6)
     assert lots.inactivity_expiry(T0, idle) == datetime(2027, 5, 1, tzinfo=timezone.utc)
