@@ -111,7 +111,7 @@ def sent(services: Any) -> Iterator[list[tuple[str, dict]]]:
     def record(params: dict, model: Any = None, **_: Any) -> None:
         calls.append((model.name, params))
 
-    events = services.dynamodb.meta.events
+    events = TableItem._get_connection().connection.client.meta.events  # the client the models use now
     events.register("before-parameter-build.dynamodb.*", record, unique_id="dashboard-bound-sent")
     yield calls
     events.unregister("before-parameter-build.dynamodb.*", unique_id="dashboard-bound-sent")
@@ -234,7 +234,7 @@ def test_points_added_while_a_reminder_is_being_written_are_in_that_reminder(ser
             landed.append(True)
             m.give(15, utc(2025, 1, 25, 10))
 
-    events = services.dynamodb.meta.events
+    events = TableItem._get_connection().connection.client.meta.events  # the client the models use now
     events.register("before-parameter-build.dynamodb.TransactWriteItems", credit_first, unique_id="credit-first")
     try:
         report = m.jobs.remind_expiring(utc(2025, 1, 25, 12))
@@ -314,7 +314,7 @@ def test_inactivity_expiry_of_a_member_with_hundreds_of_old_lots_goes_in_chunks_
     assert_books_balance(m.tenant, m.id, buckets_only=False)
     idle = t0 + timedelta(days=70)
 
-    events = services.dynamodb.meta.events
+    events = TableItem._get_connection().connection.client.meta.events  # the client the models use now
     events.register("after-call.dynamodb.TransactWriteItems", die_after(4), unique_id="dashboard-bound-die")
     try:
         with pytest.raises(Killed):
