@@ -96,7 +96,12 @@ def main(argv: list[str] | None = None) -> None:
             text = template.replace(template_order, str(uuid.uuid4().int)[:19])
             for old in entry_ids:
                 text = text.replace(old, uuid.uuid4().hex[:26].upper())
-            raw.transact_write_items(**json.loads(text))
+            params = json.loads(text)
+            # orderRecord sends one ClientRequestToken per commit; a new write needs its own (a reused
+            # token with other items is refused as IdempotentParameterMismatch).
+            if "ClientRequestToken" in params:
+                params["ClientRequestToken"] = uuid.uuid4().hex
+            raw.transact_write_items(**params)
 
         redeem_body = json.dumps({"query": REDEEM, "variables": {"id": "ten"}}).encode()
 
