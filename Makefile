@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+GRAPHIQL := build/graphiql/.built
 
 .PHONY: run test deps schema bench package-check clean
 
@@ -17,12 +18,22 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-deps: $(BIN)/.installed node_modules/.installed
+# GraphiQL for dev mode, bundled from node_modules (graphiql, react, Monaco's workers) and served from
+# disk by api/graphiql.py, so the IDE needs no CDN. The script writes the marker last.
+$(GRAPHIQL): node_modules/.installed scripts/build-graphiql.mjs web/graphiql.jsx web/graphiql.css
+	node scripts/build-graphiql.mjs
+
+# examples/node: the Apollo Client walk-through run by tests/api/test_examples.py (its own lockfile).
+examples/node/node_modules/.installed: examples/node/package.json examples/node/package-lock.json
+	cd examples/node && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: $(BIN)/.installed node_modules/.installed $(GRAPHIQL)
 
 run: deps
 	$(BIN)/python -m api.local
 
-test: deps
+test: deps examples/node/node_modules/.installed
 	$(BIN)/python -m pytest
 
 schema: deps
@@ -35,4 +46,4 @@ package-check: deps
 	bash scripts/package-check
 
 clean:
-	rm -rf $(VENV) node_modules .data .serverless build
+	rm -rf $(VENV) node_modules examples/node/node_modules .data .serverless build

@@ -1,4 +1,10 @@
-"""The demo tenant `make run` starts with: a program, rewards, three members and their orders."""
+"""The demo tenant `make run` starts with: a program, rewards, three members and their orders.
+
+Seeding is idempotent: it runs at every start; rewards, members and orders that exist already (by id)
+are left as they are, and the program is put back to the demo's only if it was changed. Order dates
+are relative to the start, so right after the first `make run` each member has points to spend
+(orders whose return window has closed, released at once) and points still pending (a recent order):
+the README's operations work on this data as printed."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -27,15 +33,42 @@ DEMO_PROGRAM = Program(
     multipliers=(Multiplier(Decimal(2), category="skincare"),),
     actions=(ActionRule("review_written", 50, cap_per_period=5, period=Period.MONTH, cooldown_seconds=3600),
              ActionRule("unboxing_post", 100, cap_per_period=1, period=Period.WEEK),
-             ActionRule("birthday", 200, cap_per_period=1, period=Period.YEAR)),
+             ActionRule("birthday", 200, cap_per_period=1, period=Period.YEAR),
+             # Joining earns 100 (once), and the member whose referral code a new member gives earns 200.
+             ActionRule("signup", 100, cap_per_period=1),
+             ActionRule("referral", 200, cap_per_period=10, period=Period.YEAR)),
     return_window_days=14, expiry_mode=ExpiryMode.AFTER_EARNING, expiry_months=12, exchange_bonus_points=30,
     timezone="Asia/Tokyo",
 )
 DEMO_REWARDS = (
+    # Within reach of a new member's signup points: a storefront can offer something on day one.
+    Reward("serum-sample", "Travel-size serum", RewardKind.FREE_PRODUCT, 100, product_sku="SERUM-5"),
     Reward("yen-500-off", "500 yen off", RewardKind.FIXED_AMOUNT_DISCOUNT, 500, Decimal(500), "JPY"),
     Reward("free-shipping", "Free shipping", RewardKind.FREE_SHIPPING, 300),
     Reward("tote-bag", "Canvas tote bag", RewardKind.FREE_PRODUCT, 1200, product_sku="TOTE-01", stock_total=50,
            per_member_limit=1),
+)
+
+_SERUM = ("SERUM-30", Decimal(4800), "skincare")  # skincare earns double (DEMO_PROGRAM's multiplier)
+_TEE = ("TEE-01", Decimal(3200), "apparel")
+_CANDLE = ("CANDLE-01", Decimal(3600), "home")
+_GIFT_SET = ("GIFTSET-01", Decimal(19800), "skincare")
+
+
+def _lines(*items: tuple[int, tuple[str, Decimal, str]]) -> tuple[OrderLine, ...]:
+    return tuple(OrderLine(str(n), quantity, price, sku=sku, category=category)
+                 for n, (quantity, (sku, price, category)) in enumerate(items, start=1))
+
+
+# Each member's orders: (ordered days ago, delivered days ago or None, lines, subtotal, total). Ids are
+# `demo-<member>-<n>` by position, so a restart records nothing twice: append new orders, never reorder.
+# With the 14-day return window the first, third and fourth are past it and released at seeding,
+# 210 + 324 + 844 = 1,378 points available to each member; the second (3 days old) keeps 210 pending.
+DEMO_ORDERS: tuple[tuple[int, int | None, tuple[OrderLine, ...], Decimal, Decimal], ...] = (
+    (40, None, _lines((2, _SERUM), (1, _TEE)), Decimal(12000), Decimal(13700)),  # 800 off: 210 points
+    (3, None, _lines((2, _SERUM), (1, _TEE)), Decimal(12000), Decimal(13700)),  # 210 points, pending
+    (75, 71, _lines((3, _SERUM), (1, _CANDLE)), Decimal(18000), Decimal(19800)),  # 324 points
+    (30, 27, _lines((4, _SERUM), (1, _GIFT_SET), (2, _TEE)), Decimal(45400), Decimal(49940)),  # 844 points
 )
 
 
@@ -57,10 +90,11 @@ def seed_demo(tenant: str, programs: ProgramCache) -> None:
             pass  # already there from an earlier run: data survives restarts
     book = OrderBook(tenant, store)
     for i, (member_id, *_rest) in enumerate(DEMO_MEMBERS):
-        for n, days_ago in enumerate((40, 3)):
+        for n, (days_ago, delivered_days_ago, lines, subtotal, total) in enumerate(DEMO_ORDERS):
             ordered = now - timedelta(days=days_ago)
+            delivered = None if delivered_days_ago is None else now - timedelta(days=delivered_days_ago)
             book.record(Order(id=f"demo-{i}-{n}", currency="JPY", ordered_at=ordered, member_id=member_id,
-                              lines=(OrderLine("1", 2, Decimal(4800), sku="SERUM-30", category="skincare"),
-                                     OrderLine("2", 1, Decimal(3200), sku="TEE-01", category="apparel")),
-                              subtotal=Decimal(12000), total=Decimal(13700), email=None), ordered)
+                              lines=lines, subtotal=subtotal, total=total, email=None, delivered_at=delivered),
+                        ordered)
+    # Orders past their return window move to available now, not at the next scheduled run.
     PointsJobs(tenant, store).release_due(now)

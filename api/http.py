@@ -10,19 +10,21 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from api.auth import Unauthenticated
+from api.graphiql import PREFIX as GRAPHIQL_ASSETS, GraphiQL
 from api.messages import (GRAPHQL_RESPONSE, JSON, JsonRefused, Request, Response, correlation_id, error_response,
                           json_response, read_json)
 from api.webhooks import ShopifyWebhooks
 from api.runtime import Services
 from domain.access import ANONYMOUS, Principal
 from resolvers.context import Context
+from resolvers.errors import log_name, loggable
 
 log = logging.getLogger("kizuna.http")
 
 
 class Api:
     def __init__(self, services: Services, clock: Callable[[], datetime] | None = None,
-                 on_correlation_id: Callable[[str], None] | None = None):
+                 on_correlation_id: Callable[[str], None] | None = None, graphiql: GraphiQL | None = None):
         self.services = services
         self.settings = services.settings
         self.clock = clock or (lambda: datetime.now(timezone.utc))
@@ -34,6 +36,10 @@ class Api:
         self.prefix_routes: dict[str, Callable[[Request, str], Response]] = {
             "/webhooks/": ShopifyWebhooks(self.settings.webhook_secrets, self.services.programs, lambda: self.clock()),
         }
+        # The IDE (a GET of /graphql asking for HTML) and its assets exist in dev mode only.
+        self.graphiql = graphiql or GraphiQL()
+        if self.settings.dev:
+            self.prefix_routes[GRAPHIQL_ASSETS] = self.graphiql.asset
 
     def handle(self, req: Request) -> Response:
         cid = correlation_id(req.headers.get("x-correlation-id"), req.aws_request_id)
@@ -48,9 +54,10 @@ class Api:
             if route is None:
                 return error_response(404, "NOT_FOUND", "No such endpoint.", cid)
             return route(req, cid)
-        except Exception:
-            log.exception("unhandled error", extra={"correlation_id": cid, "path": req.path})
-            return error_response(500, "INTERNAL", f"Unexpected error (correlation id {cid}).", cid)
+        except Exception as e:
+            log.error("unexpected error code=INTERNAL endpoint=%s correlation_id=%s: %s", req.path, cid,
+                      type(e).__name__, exc_info=True, extra={"correlation_id": cid, "endpoint": req.path})
+            return _internal(cid)
 
     # -- tenancy and authentication ---------------------------------------------------------
     def anonymous_tenant(self, req: Request) -> str | None:
@@ -71,12 +78,11 @@ class Api:
     # GraphQL over HTTP (graphql.github.io/graphql-over-http): a request that is not well-formed is a
     # 400 whatever the media type; a request error (nothing executed, so no `data`) is a 400 only for
     # clients of application/graphql-response+json, since application/json clients expect 200 and read
-    # the body; any response with `data` is a 200.
+    # the body; any response with `data` is a 200, even `data: null` from a non-null root field's
+    # error (see graphql_response).
     def graphql(self, req: Request, cid: str) -> Response:
         if req.method == "GET" and self.settings.dev and "text/html" in req.headers.get("accept", ""):
-            from strawberry.http.ides import get_graphql_ide_html
-            return Response(200, get_graphql_ide_html(graphql_ide="graphiql").encode(),
-                            {"content-type": "text/html; charset=utf-8"})
+            return self.graphiql.page()
         if req.method != "POST":
             resp = error_response(405, "METHOD_NOT_ALLOWED", "GraphQL requests must be POST.", cid)
             resp.headers["allow"] = "POST"
@@ -101,10 +107,13 @@ class Api:
             return self._malformed("`variables` must be an object.", cid, media)
         if operation_name is not None and not isinstance(operation_name, str):
             return self._malformed("`operationName` must be a string.", cid, media)
+        if payload.get("extensions") is not None and not isinstance(payload["extensions"], dict):
+            return self._malformed("`extensions` must be an object.", cid, media)
         try:
             principal = self.principal(req)
         except Unauthenticated as e:
-            log.info("token rejected: %s", e, extra={"correlation_id": cid})
+            log.info("token rejected code=UNAUTHENTICATED correlation_id=%s: %s", cid, e,
+                     extra={"correlation_id": cid, "code": "UNAUTHENTICATED"})
             return error_response(401, "UNAUTHENTICATED", "The access token is missing, invalid or expired.", cid,
                                   media_type=media)
         context = Context(principal=principal, tenant=principal.tenant, correlation_id=cid,
@@ -114,39 +123,52 @@ class Api:
             result = self.services.schema.execute_sync(
                 payload["query"], variable_values=variables, context_value=context, operation_name=operation_name)
         except MissingQueryError:
-            return self._request_error([_error("The query is empty.")], cid, media)
+            return self._request_error("The query is empty.", operation_name, cid, media)
         except CannotGetOperationTypeError:
             message = (f'The document has no operation named "{operation_name}".' if operation_name is not None
                        else "The document has no operation to run.")
-            return self._request_error([_error(message)], cid, media)
+            return self._request_error(message, operation_name, cid, media)
         errors = result.errors or []
         for error in errors:
             # Strawberry turns any exception before execution (parsing, validation, a crashing rule)
-            # into an error carrying str(exception). That is our fault, not the caller's: Api.handle
-            # logs it and answers a masked 500. Errors with a path are MaskUnexpectedErrors' to mask.
+            # into an error carrying str(exception). That is our fault, not the caller's: the schema
+            # logged it (with the operation's name, which only it knows) and the caller gets a masked
+            # 500. Errors with a path are MaskUnexpectedErrors' to mask.
             if error.path is None and error.original_error is not None \
                     and not isinstance(error.original_error, GraphQLError):
-                raise error.original_error
-        formatted = [e.formatted for e in errors]
-        if result.data is None and not any(e.path for e in errors):
-            return self._request_error(formatted, cid, media)
-        body: dict[str, Any] = {"data": result.data}
-        if formatted:
-            body["errors"] = formatted
-        return json_response(200, body, cid, media_type=media, suggestions=self.settings.dev)
+                return _internal(cid)
+        # Each error was logged once, by the schema (resolvers.schema.Schema.process_errors).
+        # graphql-core gives `data: None` both when nothing ran and when a non-null root field failed;
+        # only a field error has a path, and only then did execution start (and `data` belongs).
+        executed = result.data is not None or not errors or any(e.path for e in errors)
+        body: dict[str, Any] = {"data": result.data} if executed else {}
+        if errors:
+            body["errors"] = [e.formatted for e in errors]
+        return self.graphql_response(body, cid, media)
+
+    def graphql_response(self, body: dict[str, Any], cid: str, media: str) -> Response:
+        """A GraphQL response's status follows from its body alone: with a `data` entry (even null) it
+        is a 200 for both media types; without one (a request error) a 400 for
+        application/graphql-response+json and a 200 for application/json, whose clients read the body."""
+        status = 200 if "data" in body or media != GRAPHQL_RESPONSE else 400
+        return json_response(status, body, cid, media_type=media, suggestions=self.settings.dev)
 
     def _malformed(self, message: str, cid: str, media: str) -> Response:
-        log.info("malformed GraphQL request: %s", message, extra={"correlation_id": cid})
+        log.info("malformed request code=BAD_REQUEST correlation_id=%s: %s", cid, message,
+                 extra={"correlation_id": cid, "code": "BAD_REQUEST"})
         return error_response(400, "BAD_REQUEST", message, cid, media_type=media)
 
-    def _request_error(self, errors: list[dict[str, Any]], cid: str, media: str) -> Response:
-        log.info("GraphQL request error: %s", errors[0].get("message"), extra={"correlation_id": cid})
-        status = 400 if media == GRAPHQL_RESPONSE else 200
-        return json_response(status, {"errors": errors}, cid, media_type=media, suggestions=self.settings.dev)
+    def _request_error(self, message: str, operation_name: str | None, cid: str, media: str) -> Response:
+        operation = log_name(operation_name)
+        log.info("graphql client error code=BAD_REQUEST operation=%s path=- correlation_id=%s: %s",
+                 operation, cid, loggable(message),
+                 extra={"correlation_id": cid, "operation": operation, "code": "BAD_REQUEST"})
+        body = {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
+        return self.graphql_response(body, cid, media)
 
 
-def _error(message: str) -> dict[str, Any]:
-    return {"message": message, "extensions": {"code": "BAD_REQUEST"}}
+def _internal(cid: str) -> Response:
+    return error_response(500, "INTERNAL", f"Unexpected error (correlation id {cid}).", cid)
 
 
 _SPECIFICITY = {"*/*": 0, "application/*": 1}

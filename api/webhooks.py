@@ -20,7 +20,7 @@ from pynamodb.exceptions import PynamoDBException
 from api.messages import Request, Response, error_response, json_response
 from domain.errors import ErrorCode, UserError, UserErrors
 from domain.points import shopify
-from domain.points.orders import ReturnRequest
+from domain.points.orders import ReturnRefused, ReturnRequest, validate_order
 from infra import keys
 from infra.dynamo_errors import RetryLater, call
 from infra.points.items import WebhookReceipt
@@ -85,15 +85,15 @@ class ShopifyWebhooks:
         try:
             return self._signed(req, cid, tenant, raw_topic, webhook_id)
         except RetryLater as e:
-            log.warning("webhook deferred: %s", e, extra={"correlation_id": cid, "tenant": tenant, "topic": raw_topic,
-                                                          "webhook_id": webhook_id})
+            log.warning("webhook deferred code=RETRY_LATER topic=%r correlation_id=%s: %s", raw_topic[:64], cid, e,
+                        extra={"correlation_id": cid, "tenant": tenant, "topic": raw_topic, "webhook_id": webhook_id})
             resp = error_response(503, "RETRY_LATER", "Could not finish this delivery now; send it again "
                                                       "(nothing is applied twice).", cid)
             resp.headers["retry-after"] = str(e.retry_after)
             return resp
         except Exception:
-            log.exception("webhook failed", extra={"correlation_id": cid, "tenant": tenant, "topic": raw_topic,
-                                                   "webhook_id": webhook_id})
+            log.exception("webhook unexpected error code=INTERNAL topic=%r correlation_id=%s", raw_topic[:64], cid,
+                          extra={"correlation_id": cid, "tenant": tenant, "topic": raw_topic, "webhook_id": webhook_id})
             return error_response(500, "INTERNAL", f"Unexpected error (correlation id {cid}).", cid)
 
     def _signed(self, req: Request, cid: str, tenant: str, raw_topic: str, webhook_id: str | None) -> Response:
@@ -144,14 +144,31 @@ class ShopifyWebhooks:
         if isinstance(parsed, shopify.Ignored):
             return {"outcome": IGNORED, "reason": parsed.reason}
         if isinstance(parsed, shopify.OrderEvent):
+            # Refunds listed with the order must fit its lines together, or nothing of it is applied.
+            over = book.check_listed_returns(parsed.order, parsed.refunds) if parsed.refunds else []
+            if over:
+                problems = [UserError(e.code, e.message, parsed.refund_field(i, e.field)) for i, e in over]
+                try:  # and whatever is wrong with the order itself, all at once
+                    validate_order(parsed.order, book.programs.program())
+                except (UserError, UserErrors) as e:
+                    problems = shopify.in_payload_terms(e, shopify.ORDER_FIELDS).errors + problems
+                raise UserErrors(problems)
             try:
                 result = book.record(parsed.order, now)
             except (UserError, UserErrors) as e:
                 raise shopify.in_payload_terms(e, shopify.ORDER_FIELDS) from e
             body = _order_body(result)
             if parsed.refunds and result.outcome is not OrderOutcome.NO_CUSTOMER:
-                # Refunds made before this webhook arrived: each is taken back once, by its id.
-                body["pointsReversed"] = sum(_return(book, r, now).points_reversed for r in parsed.refunds)
+                # Refunds made before this webhook arrived: each is taken back once, by its id. One that
+                # does not fit what other returns left of the order is refused; the others still apply.
+                body["pointsReversed"], refused = 0, []
+                for i, r in enumerate(parsed.refunds):
+                    try:
+                        body["pointsReversed"] += _return(book, r, now).points_reversed
+                    except ReturnRefused as e:
+                        refused += [UserError(x.code, x.message, parsed.refund_field(i, x.field)) for x in e.errors]
+                if refused:
+                    raise UserErrors(refused)
             return body
         if isinstance(parsed, shopify.Delivery):
             if book.owner(parsed.order_id) is None:
@@ -164,7 +181,10 @@ class ShopifyWebhooks:
         if book.owner(req.order_id) is None:
             # Not credited (yet): when the order arrives, its payload lists this refund and it is applied then.
             return _unknown_order(req.order_id)
-        r = _return(book, req, now)
+        try:
+            r = _return(book, req, now)
+        except ReturnRefused as e:  # can never apply: answered REJECTED and kept, in the payload's terms
+            raise shopify.in_payload_terms(e, shopify.REFUND_FIELDS) from e
         outcome = DUPLICATE if r.duplicate else REVERSED if r.member_id else OrderOutcome.HELD_FOR_ENROLLMENT.value
         return {"outcome": outcome, "orderId": r.order_id, "memberId": r.member_id or None,
                 "points": r.points_reversed, "refundId": req.return_id}
@@ -192,8 +212,12 @@ class ShopifyWebhooks:
 
 
 def _return(book: OrderBook, req: ReturnRequest, now: datetime) -> ReturnResult:
+    """A refund applied; a refusal (it does not fit what is left of the order) stays a ReturnRefused,
+    other problems are renamed to the payload's fields."""
     try:
         return book.process_return(req, now)
+    except ReturnRefused:
+        raise
     except (UserError, UserErrors) as e:
         raise shopify.in_payload_terms(e, shopify.REFUND_FIELDS) from e
 

@@ -51,7 +51,7 @@ from bench.points_ledger import CapacityMeter
 
 SIZES = (10, 300, 1000)
 YEARS = 3
-ME = "query Me { me { id points { available pending lifetime debt expiringSoon { points at } } } }"
+ME = "query Me { me { id memberId points { available pending lifetime debt expiringSoon { points at } } } }"
 ACTIVITY = """mutation A($m: ID!, $r: String!) { activityRecord(memberId: $m, action: "review_written", reference: $r)
   { points userErrors { code } } }"""
 ORDER = """mutation O($input: OrderInput!) { orderRecord(input: $input) { outcome points userErrors { code } } }"""
@@ -314,7 +314,7 @@ def main(argv: list[str] | None = None) -> None:
         for member, r in responses:  # every answer checked, after timing
             assert r["statusCode"] == 200, r
             me = response_json(r)["data"]["me"]
-            assert me["id"] == member and me["points"]["lifetime"] > 0, me
+            assert me["memberId"] == member and me["points"]["lifetime"] > 0, me
 
         # -- earn: calls and capacity of one orderRecord and one activityRecord through the handler -------
         earner = templates[sizes[-1]]  # built through the API's own paths, index attributes and all

@@ -45,7 +45,7 @@ from bench.common import (
 
 TARGET_RATIO = 1.6
 TARGET_CALLS = 1
-ME = "query Me { me { id name email referralCode tier joinedAt points { available pending lifetime debt } } }"
+ME = "query Me { me { id memberId name email referralCode tier joinedAt points { available pending lifetime debt } } }"
 
 
 def import_handler(env: dict[str, str]) -> Any:
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
             raw_query() if i % 10 else via_handler()
         prepare(args.warmup + n)
         times = interleave(paths, n, warmup=args.warmup)
-        expected = {"id": member_id, "name": "Bench Member"}
+        expected = {"memberId": member_id, "name": "Bench Member"}
         for r in responses:  # every answer checked, after timing
             assert r["statusCode"] == 200, r
             me = response_json(r)["data"]["me"]
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> None:
                       f"{median([a / b for a, b in zip(t['handler'], t['query'])]):5.2f}x   "
                       f"{verdict(ratio, TARGET_RATIO)}")
             for r in responses:
-                assert r["statusCode"] == 200 and response_json(r)["data"]["me"]["id"] == member_id, r
+                assert r["statusCode"] == 200 and response_json(r)["data"]["me"]["memberId"] == member_id, r
 
         if args.profile:
             prepare(200)

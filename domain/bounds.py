@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Callable, Generic, TypeVar
@@ -52,6 +53,22 @@ IDENTIFIER = Bound(
     f"An id: 1-{IDENTIFIER_MAX} characters of {IDENTIFIER_CHARS} (order, line, return, customer, member, "
     "reward and reference ids; idempotency keys).",
     _text_check(_IDENTIFIER, IDENTIFIER_MAX, "An id"))
+
+# An object's global id (resolvers/nodes.py) is base64url of "<Type>:<key>", so it is longer than the
+# key it wraps; arguments that take a member or reward by either id allow that length and check the
+# key they unwrap against IDENTIFIER. The name stays "ID": it is GraphQL's ID scalar.
+NODE_ID_MAX = 400
+_NODE_ID = re.compile(r"[A-Za-z0-9_-]+")
+NODE_ID = Bound(
+    "ID",
+    f"An object's `id` exactly as this API returned it: opaque, 1-{NODE_ID_MAX} characters of letters, "
+    "digits, '-' and '_'.",
+    _text_check(_NODE_ID, NODE_ID_MAX, "An id"))
+REFERENCE = Bound(
+    "ID",
+    f"Its `id` as this API returned it, or its own id (1-{IDENTIFIER_MAX} characters of "
+    f"{IDENTIFIER_CHARS}).",
+    _text_check(_IDENTIFIER, NODE_ID_MAX, "An id"))
 
 CODE_MAX = 32
 _CODE = re.compile(r"[A-Z0-9-]+")
@@ -99,6 +116,35 @@ TEXT = Bound(
     "Where text is required, the field says so.",
     lambda raw: _check_text(raw) if raw.strip() else "")
 
+
+# -- links --------------------------------------------------------------------------------------
+# Shown to shoppers (a reward's image): https only, so a storefront never mixes content or follows
+# a javascript:/data: link, and no credentials inside (they would be shown to every shopper).
+URL_MAX = 2048
+_URL_CHARS = re.compile(r"[!#$%&'()*+,\-./0-9:;=?@A-Z\[\]_a-z~]+")  # RFC 3986 characters, %-escapes included
+
+
+def check_url(raw: str) -> str | UserError:
+    value = raw.strip()
+    if not value:
+        return UserError(ErrorCode.REQUIRED, "A URL is required.")
+    if len(value) > URL_MAX:
+        return UserError(ErrorCode.TOO_LONG, f"A URL is at most {URL_MAX} characters.")
+    if not _URL_CHARS.fullmatch(value):
+        return UserError(ErrorCode.INVALID, "A URL has characters that are not allowed (escape spaces as %20).")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # a malformed [IPv6] host or port
+        return UserError(ErrorCode.INVALID, "A URL is an https:// address with a host.")
+    if parts.scheme.lower() != "https" or not host:
+        return UserError(ErrorCode.INVALID, "A URL is an https:// address with a host.")
+    if parts.username is not None or parts.password is not None:
+        return UserError(ErrorCode.INVALID, "A URL carries no user name or password.")
+    return value
+
+
+URL = Bound("URL", f"An https:// URL with a host, at most {URL_MAX} characters, without credentials.", check_url)
 
 # -- dates --------------------------------------------------------------------------------------
 # One range for every timestamp that comes in. Everything the program adds to a date (return
@@ -195,4 +241,5 @@ def problem(checked: object, field: str) -> UserError | None:
     return None
 
 
-ALL: tuple[Bound, ...] = (IDENTIFIER, CODE, ACTION, EMAIL, CURRENCY, LABEL, TEXT, DATETIME, DATE, DECIMAL)
+ALL: tuple[Bound, ...] = (IDENTIFIER, NODE_ID, REFERENCE, CODE, ACTION, EMAIL, CURRENCY, LABEL, TEXT, URL, DATETIME,
+                          DATE, DECIMAL)

@@ -27,12 +27,28 @@ class Enrollment:
     referred_by_code: str | None = None
 
 
+class Keep:
+    """The value of a field an update leaves as it is (the caller did not send it)."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = Keep()
+
+
 @dataclass(frozen=True)
 class ProfileChange:
-    name: str | None = None
-    email: str | None = None
-    birthday: date | None = None
-    marketing_consent: bool | None = None
+    """What a profile update changes: a field left at KEEP stays as it is; `birthday=None` clears the
+    birthday (the other fields cannot be cleared)."""
+
+    name: str | Keep = KEEP
+    email: str | Keep = KEEP
+    birthday: date | None | Keep = KEEP
+    marketing_consent: bool | Keep = KEEP
+
+    def changes(self, field: str) -> bool:
+        return not isinstance(getattr(self, field), Keep)
 
 
 def normalize_email(email: str) -> str:
@@ -104,16 +120,24 @@ def validate_enrollment(enrollment: Enrollment, today: date) -> Enrollment:
 
 
 def validate_profile_change(change: ProfileChange, today: date) -> ProfileChange:
+    def kept(value: object) -> bool:
+        return isinstance(value, Keep)
+
+    def required(value: object, field: str) -> UserError | None:
+        return UserError(ErrorCode.REQUIRED, f"{field} cannot be cleared.", field) if value is None else None
+
+    name, email, birthday, consent = change.name, change.email, change.birthday, change.marketing_consent
     collect(
-        check_name(change.name),
-        check_email(change.email),
-        check_birthday(change.birthday, today),
+        required(name, "name"), required(email, "email"), required(consent, "marketingConsent"),
+        None if kept(name) else check_name(name),  # type: ignore[arg-type]
+        None if kept(email) else check_email(email),  # type: ignore[arg-type]
+        None if kept(birthday) else check_birthday(birthday, today),  # type: ignore[arg-type]
     )
     return ProfileChange(
-        name=change.name.strip() if change.name is not None else None,
-        email=normalize_email(change.email) if change.email is not None else None,
-        birthday=change.birthday,
-        marketing_consent=change.marketing_consent,
+        name=name if isinstance(name, Keep) else name.strip(),  # type: ignore[union-attr]
+        email=email if isinstance(email, Keep) else normalize_email(email),  # type: ignore[arg-type]
+        birthday=birthday,
+        marketing_consent=consent,
     )
 
 

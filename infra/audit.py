@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from infra import keys
+from infra.dynamo_errors import call, guarded
 from infra.ids import new_ulid
 from infra.pages import Page, page, start_key
 from infra.points.items import AuditEntry
@@ -23,6 +24,15 @@ class AuditTrail:
 
     def list(self, first: int, after: dict | None) -> Page:
         pk = keys.audit_pk(self.tenant)
-        result = AuditEntry.query(pk, limit=first + 1, last_evaluated_key=start_key(after, pk),
-                                  scan_index_forward=False)
-        return page(result, lambda e: e, ("PK", "SK"), first)
+        start = start_key(after, pk)
+        return call(lambda: page(AuditEntry.query(pk, limit=first + 1, last_evaluated_key=start,
+                                                  scan_index_forward=False, consistent_read=True),
+                                 lambda e: e, ("PK", "SK"), first), what="audit trail")
+
+    @guarded
+    def get(self, entry_id: str) -> AuditEntry | None:
+        """One entry by its sort key (`<time>#<ulid>`): a GetItem."""
+        try:
+            return AuditEntry.get(keys.audit_pk(self.tenant), entry_id, consistent_read=True)
+        except AuditEntry.DoesNotExist:
+            return None

@@ -8,6 +8,7 @@ from infra import keys
 from infra.dynamo_errors import call, guarded
 from infra.ids import new_ulid
 from infra.pages import Page, page, start_key
+from infra.points.items import LedgerEntry
 from infra.items import BirthdayMark, EmailClaim, MemberProfile, OutboxEvent, ReferralCodeClaim, TableItem, read_partition
 from infra.transaction import Transaction, TransactionCancelled
 from domain import members as rules
@@ -144,17 +145,21 @@ class Members:
     def _update_profile(self, member_id: str, profile: MemberProfile, change: rules.ProfileChange, now_iso: str,
                         bind: str | None) -> rules.Member:
         actions = [MemberProfile.updated_at.set(now_iso), MemberProfile.version.add(1)]
-        if change.name is not None:
+        if change.changes("name"):
             actions.append(MemberProfile.name.set(change.name))
-        if change.marketing_consent is not None:
+        if change.changes("marketing_consent"):
             actions.append(MemberProfile.marketing_consent.set(change.marketing_consent))
         tx = Transaction()
-        if change.birthday is not None and change.birthday.isoformat() != profile.birthday:
-            actions.append(MemberProfile.birthday.set(change.birthday.isoformat()))
+        birthday = change.birthday
+        if change.changes("birthday") and (birthday.isoformat() if birthday else None) != profile.birthday:  # type: ignore[union-attr]
             if profile.birthday:
                 tx.delete("old-birthday", self._birthday_mark(date.fromisoformat(profile.birthday), member_id))
-            tx.put("birthday", self._birthday_mark(change.birthday, member_id))
-        if change.email is not None and change.email != profile.email:
+            if birthday is None:  # cleared: no birthday, no birthday points from now on
+                actions.append(MemberProfile.birthday.remove())
+            else:
+                actions.append(MemberProfile.birthday.set(birthday.isoformat()))  # type: ignore[union-attr]
+                tx.put("birthday", self._birthday_mark(birthday, member_id))  # type: ignore[arg-type]
+        if change.changes("email") and change.email != profile.email:
             actions.append(MemberProfile.email.set(change.email))
         if bind:
             actions.append(MemberProfile.verified_email.set(bind))
@@ -174,6 +179,14 @@ class Members:
         fresh = self.get_profile(member_id)
         assert fresh is not None
         return to_member(fresh)
+
+    @guarded
+    def ledger_entry(self, member_id: str, entry_id: str) -> LedgerEntry | None:
+        """One entry of the member's history by its id (`TX#<id>`): a GetItem."""
+        try:
+            return LedgerEntry.get(self.pk(member_id), f"{keys.LEDGER_PREFIX}{entry_id}", consistent_read=True)
+        except LedgerEntry.DoesNotExist:
+            return None
 
     def list(self, first: int, after: dict | None) -> Page:
         list_pk = keys.members_list_pk(self.tenant)

@@ -19,7 +19,7 @@ T = TypeVar("T")
 N = TypeVar("N")
 
 
-@strawberry.type
+@strawberry.type(description="Where a page stands in its list. An embedded value of its connection.")
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool = strawberry.field(
@@ -28,16 +28,21 @@ class PageInfo:
     end_cursor: str | None
 
 
-@strawberry.type
+@strawberry.type(description="One node of a page and its cursor. An embedded value of its connection.")
 class Edge(Generic[T]):
     cursor: str = strawberry.field(description="Opaque; valid for this list, for this caller, for 24 hours.")
     node: T
 
 
-@strawberry.type
+@strawberry.type(description="A page of a list, read forward with `first` and `after` (pageInfo.endCursor). An "
+                             "embedded value of the field that returned it: it has no id of its own.")
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
+
+    @strawberry.field(description="The page's nodes, as in `edges`, for callers that need no cursors.")
+    def nodes(self) -> list[T]:
+        return [e.node for e in self.edges]
 
 
 def page_size(first: int | None) -> int:

@@ -46,3 +46,24 @@ class IsService(Requires):
 class IsStaffOrService(Requires):
     def allowed(self, principal: Any) -> bool:
         return principal.kind is Kind.SERVICE or principal.is_staff()
+
+
+def can_read_catalog(info: Any) -> bool:
+    """What a storefront shows (the program summary, the rewards catalog): members, staff and the
+    order system; callers without a token only when the program is public (`Program.public`)."""
+    principal = info.context.principal
+    if principal.kind in (Kind.MEMBER, Kind.SERVICE) or principal.is_staff():
+        return True
+    return principal.kind is Kind.ANONYMOUS and info.context.programs.program().public
+
+
+class CanReadCatalog(BasePermission):
+    message = "You are not allowed to do this."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        if can_read_catalog(info):
+            return True
+        if info.context.principal.kind is Kind.ANONYMOUS:
+            raise StrawberryGraphQLError("Sign in to do this.", extensions={"code": "UNAUTHENTICATED"})
+        return False

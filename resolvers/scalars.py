@@ -49,9 +49,11 @@ def _described(bound: bounds.Bound, description: str | None) -> str:
     return f"{description} {bound.description}" if description else bound.description
 
 
-def bounded(bound: bounds.Bound, *, description: str | None = None, **field: Any) -> Any:
+def bounded(bound: bounds.Bound, *, description: str | None = None, metadata: dict[str, Any] | None = None,
+            **field: Any) -> Any:
     """An input field whose string value must lie within `bound` (and is normalised by it)."""
-    return strawberry.field(description=_described(bound, description), metadata={BOUND: bound}, **field)
+    return strawberry.field(description=_described(bound, description), metadata={**(metadata or {}), BOUND: bound},
+                            **field)
 
 
 def bounded_arg(bound: bounds.Bound, *, description: str | None = None) -> Any:
@@ -164,3 +166,5 @@ KeyArg = Annotated[str, bounded_arg(bounds.IDENTIFIER)]  # a string that becomes
 # Optional arguments need the bound outside the Optional, where strawberry looks for it.
 OptionalKeyArg = Annotated[str | None, bounded_arg(bounds.IDENTIFIER)]
 OptionalTextArg = Annotated[str | None, bounded_arg(bounds.TEXT)]
+# A member or reward by either of its ids: the global `id`, or its own (resolvers.nodes.key_for).
+RefArg = Annotated[strawberry.ID, bounded_arg(bounds.REFERENCE)]

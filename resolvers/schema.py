@@ -11,6 +11,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     GraphQLError,
+    GraphQLSyntaxError,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -19,7 +20,6 @@ from graphql import (
 from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import (
     AddValidationRules,
-    DisableIntrospection,
     MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
@@ -30,8 +30,11 @@ from strawberry.tools import merge_types
 
 from domain.errors import UserError, UserErrors
 from infra.dynamo_errors import RetryLater, is_retryable
+from resolvers.errors import log_name, loggable
+from resolvers.introspection import NoSchemaShapeIntrospection
 from resolvers.members.mutations.all import MemberMutations
 from resolvers.members.queries import MemberQueries
+from resolvers.nodes import REGISTRY, NodeQueries
 from resolvers.points.mutations.all import PointsMutations
 from resolvers.points.queries import PointsQueries
 from resolvers.scalars import SCALAR_MAP, BoundedInputs
@@ -39,7 +42,7 @@ from resolvers.webhooks.queries import WebhookQueries
 
 log = logging.getLogger("kizuna.graphql")
 
-QUERY_TYPES: tuple[type, ...] = (MemberQueries, PointsQueries, WebhookQueries)
+QUERY_TYPES: tuple[type, ...] = (NodeQueries, MemberQueries, PointsQueries, WebhookQueries)
 MUTATION_TYPES: tuple[type, ...] = (MemberMutations, PointsMutations)
 
 
@@ -67,21 +70,34 @@ class MaskUnexpectedErrors(SchemaExtension):
                                 error.positions, error.path, extensions={"code": "FORBIDDEN"})
         context = self.execution_context.context
         correlation_id = getattr(context, "correlation_id", None)
+        where = log_fields(self.execution_context, error, correlation_id)
         if isinstance(original, RetryLater) or is_retryable(original):
             # Throttled, conflicting or timed out: not the caller's mistake and not a bug; the same
             # request again is safe (every write is keyed) and will likely succeed.
             retry_after = getattr(original, "retry_after", 1)
-            log.warning("retryable fault in %s at %s: %s", self.execution_context.operation_name or "operation",
-                        error.path, original, extra={"correlation_id": correlation_id, "path": error.path})
+            log.warning("graphql retryable fault code=RETRY_LATER %s: %s", log_line(where),
+                        loggable(f"{type(original).__name__}: {original}"), extra={**where, "code": "RETRY_LATER"})
             return GraphQLError("The service is busy; send the same request again shortly.", error.nodes,
                                 error.source, error.positions, error.path,
                                 extensions={"code": "RETRY_LATER", "retryAfter": retry_after,
                                             "correlationId": correlation_id})
-        log.error("unexpected error in %s at %s", self.execution_context.operation_name or "operation",
-                  error.path, exc_info=original,
-                  extra={"correlation_id": correlation_id, "path": error.path})
+        # The line names the exception's type only: its text, like the traceback, may quote data, and
+        # the traceback goes with the record (exc_info) to where the operator reads it.
+        log.error("graphql unexpected error code=INTERNAL %s: %s", log_line(where), type(original).__name__,
+                  exc_info=original, extra={**where, "code": "INTERNAL"})
         return GraphQLError("Unexpected error.", error.nodes, error.source, error.positions, error.path,
                             extensions={"code": "INTERNAL", "correlationId": correlation_id})
+
+
+def log_fields(execution_context: Any, error: GraphQLError, correlation_id: str | None) -> dict[str, Any]:
+    """What a log line about one error says: the same keys on the line and as structured fields."""
+    return {"operation": log_name(getattr(execution_context, "operation_name", None)),
+            "path": ".".join(str(p) for p in error.path) if error.path else None,
+            "correlation_id": correlation_id}
+
+
+def log_line(fields: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v if v is not None else '-'}" for k, v in fields.items())
 
 
 # -- limits on the document -----------------------------------------------------------------------
@@ -173,23 +189,52 @@ def aliases_rule(max_aliases: int) -> type[ValidationRule]:
 
 
 class Schema(strawberry.Schema):
-    """Strawberry logs every error at ERROR with a traceback. Here an expected one (syntax, validation,
-    permission, input, retryable) is one INFO line; an unexpected one is logged by MaskUnexpectedErrors,
-    at ERROR with the correlation id, operation and path."""
+    """Strawberry logs every error at ERROR with a traceback. Here an error the caller caused (syntax,
+    validation, coercion, permission, input) is one INFO line without a traceback and without the
+    values it quotes (resolvers.errors.loggable); one raised before execution is one ERROR line here;
+    a resolver's unexpected or retryable one is MaskUnexpectedErrors' to log (ERROR or WARNING). Every
+    line names the code, operation, path and correlation id, on the line and as structured fields."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        context = getattr(execution_context, "context", None)
+        correlation_id = getattr(getattr(execution_context, "context", None), "correlation_id", None)
         for error in errors:
             original = error.original_error
-            if original is not None and not isinstance(original, _EXPECTED):
+            where = log_fields(execution_context, error, correlation_id)
+            if original is not None and not isinstance(original, (GraphQLError, UserError, UserErrors,
+                                                                  PermissionError)):
+                if error.path is None:
+                    # Raised before execution (a crashing rule or extension): our fault, and nothing
+                    # else sees it with the operation known. Api.graphql answers it with a masked 500.
+                    log.error("graphql unexpected error code=INTERNAL %s: %s", log_line(where),
+                              type(original).__name__, exc_info=original, extra={**where, "code": "INTERNAL"})
+                continue  # raised by a resolver: MaskUnexpectedErrors logs it, with its traceback
+            code = client_code(error)
+            if code is None:
+                # A field error graphql-core raised itself, e.g. a value our resolver returned that its
+                # type cannot serialize: the caller did nothing wrong.
+                log.warning("graphql field error without a code %s: %s", log_line(where), loggable(error.message),
+                            extra=where)
                 continue
-            code = (error.extensions or {}).get("code")
-            log.info("graphql error %s at %s: %s", code or "REQUEST", error.path, error.message,
-                     extra={"correlation_id": getattr(context, "correlation_id", None),
-                            "operation": getattr(execution_context, "operation_name", None)})
+            log.info("graphql client error code=%s %s: %s", code, log_line(where), loggable(error.message),
+                     extra={**where, "code": code})
 
 
-_EXPECTED = (StrawberryGraphQLError, GraphQLError, UserError, UserErrors, PermissionError, RetryLater)
+def client_code(error: GraphQLError) -> str | None:
+    """The code of an error the caller caused, as its response states it (None: not the caller's)."""
+    original = error.original_error
+    if isinstance(original, (UserError, UserErrors)):
+        return (original.errors[0] if isinstance(original, UserErrors) else original).code.value
+    if isinstance(original, PermissionError):
+        return "FORBIDDEN"
+    if original is not None and not isinstance(original, GraphQLError):
+        return None
+    code = (error.extensions or {}).get("code")
+    if code:
+        return str(code)
+    if error.path is not None:
+        return None  # our resolvers give every error they raise a code
+    # nothing ran: the document does not parse, is not valid, or its variables do not coerce
+    return "GRAPHQL_PARSE_FAILED" if isinstance(error, GraphQLSyntaxError) else "BAD_REQUEST"
 
 
 def build_schema(*, dev: bool = False, max_depth: int = 10, max_aliases: int = 15,
@@ -198,7 +243,7 @@ def build_schema(*, dev: bool = False, max_depth: int = 10, max_aliases: int = 1
     # them per request (as the limiter extensions do) would make every request a cache miss.
     rules = [depth_rule(max_depth), aliases_rule(max_aliases)]
     if not dev:
-        rules += DisableIntrospection().validation_rules
+        rules.append(NoSchemaShapeIntrospection)  # __schema and any type's shape refused; __type(name:) { name } served
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ParserCache(maxsize=256),
@@ -211,5 +256,6 @@ def build_schema(*, dev: bool = False, max_depth: int = 10, max_aliases: int = 1
     Mutation = merge_types("Mutation", MUTATION_TYPES)
     return Schema(
         query=Query, mutation=Mutation, extensions=extensions,
+        types=[kind.cls for kind in REGISTRY.values()],  # every Node type, reachable by `node(id:)` alone too
         config=StrawberryConfig(disable_field_suggestions=not dev, scalar_map=SCALAR_MAP),
     )

@@ -7,7 +7,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import Enum
 
 from domain import bounds
-from domain.errors import ErrorCode, UserError, collect
+from domain.errors import ErrorCode, UserError, UserErrors, collect
 from domain.members import check_email
 from domain.points.program import EarnBasis, Program, Rounding, StoreCreditPoints
 
@@ -54,14 +54,42 @@ class Order:
 
 @dataclass(frozen=True)
 class LinePoints:
-    """One line's share of the order's points and of what was paid for it; refunds track against it."""
+    """One line's share of the order's points and of what was paid for it, and what came back of it.
+
+    Returns are checked against what is left of the line: `quantity - returned_quantity` units and
+    `refundable - returned` money. `refunded` (at most `paid`) is the part of the money the points
+    follow: store credit that keeps the points counts toward `returned` only."""
 
     line_id: str
     category: str | None
-    paid: Decimal
+    paid: Decimal  # the line's share of the earning basis
     points: int
     refunded: Decimal = Decimal(0)
     reversed: int = 0
+    quantity: int | None = None  # None: recorded before quantities were kept (then not checked)
+    gross: Decimal | None = None  # unit price times quantity, before order-level discounts
+    returned: Decimal = Decimal(0)  # money given back for the line, by refund or store credit
+    returned_quantity: int = 0
+
+    @property
+    def refundable(self) -> Decimal:
+        """The most a line's refunds can add up to: its price times its quantity. A discount is spread
+        over the lines in proportion (`paid`), but the order system may have placed it on other lines,
+        so a true refund of this one can be up to the undiscounted price; and under the "total" basis
+        the share of what was paid includes tax and shipping: whichever is larger."""
+        return self.paid if self.gross is None else max(self.gross, self.paid)
+
+    @property
+    def amount_left(self) -> Decimal:
+        return max(self.refundable - self.returned, Decimal(0))
+
+    @property
+    def quantity_left(self) -> int | None:
+        return None if self.quantity is None else max(self.quantity - self.returned_quantity, 0)
+
+    @property
+    def points_left(self) -> int:
+        return self.points - self.reversed
 
 
 @dataclass(frozen=True)
@@ -139,14 +167,29 @@ def _allocate(total: int, weights: list[Decimal]) -> list[int]:
     return shares
 
 
+def _paid_shares(order: Order, program: Program) -> list[Decimal]:
+    """The earning basis (goods after discounts by default) spread over lines by their share of the price."""
+    basis_total = order.subtotal if program.basis is EarnBasis.GOODS_AFTER_DISCOUNTS else order.total
+    gross = [line.gross for line in order.lines]
+    gross_sum = sum(gross) or Decimal(1)
+    return [basis_total * g / gross_sum for g in gross]
+
+
+def _line_points(line: OrderLine, paid: Decimal, points: int) -> LinePoints:
+    return LinePoints(line_id=line.id, category=line.category, paid=paid.quantize(Decimal("0.0001")), points=points,
+                      quantity=line.quantity, gross=line.gross)
+
+
+def order_lines(order: Order, program: Program) -> tuple[LinePoints, ...]:
+    """An order's lines as returns are checked against them, before any points are known (a held order)."""
+    return tuple(_line_points(line, amount, 0) for line, amount in zip(order.lines, _paid_shares(order, program)))
+
+
 def earn(order: Order, program: Program, tier: str | None = None) -> OrderEarning:
     """Points for a paid order: the basis (goods after discounts by default) spread over lines by
     their share of the price, each line times its multipliers, rounded once for the whole order."""
     rate = program.rate_for(order.currency)
-    basis_total = order.subtotal if program.basis is EarnBasis.GOODS_AFTER_DISCOUNTS else order.total
-    gross = [line.gross for line in order.lines]
-    gross_sum = sum(gross) or Decimal(1)
-    paid = [basis_total * g / gross_sum for g in gross]
+    paid = _paid_shares(order, program)
     tier_factor = program.tier_factor(tier)
     exact: list[Decimal] = []
     for line, amount in zip(order.lines, paid):
@@ -158,9 +201,7 @@ def earn(order: Order, program: Program, tier: str | None = None) -> OrderEarnin
         exact.append(amount / rate.unit_amount * rate.points_per_unit * factor * tier_factor)
     total_points = max(_round(sum(exact), program.rounding), 0)
     shares = _allocate(total_points, exact)
-    lines = tuple(LinePoints(line_id=line.id, category=line.category, paid=amount.quantize(Decimal("0.0001")),
-                             points=share)
-                  for line, amount, share in zip(order.lines, paid, shares))
+    lines = tuple(_line_points(line, amount, share) for line, amount, share in zip(order.lines, paid, shares))
     return OrderEarning(points=total_points, lines=lines, release_at=release_at(order, program))
 
 
@@ -175,38 +216,108 @@ def release_at(order: Order, program: Program) -> datetime:
 class ReturnedLine:
     line_id: str
     amount: Decimal  # the money refunded for this line (goods, before tax)
+    quantity: int | None = None  # units returned; None: not said (only the amount is checked)
 
 
 @dataclass(frozen=True)
 class Reversal:
-    """Points to take back for a refund, per line, and the lines' new refund totals."""
+    """Points to take back for a return, and the order's lines as they stand after it."""
 
     points: int
     lines: tuple[LinePoints, ...]
 
 
-def refund_reversal(lines: tuple[LinePoints, ...], returned: tuple[ReturnedLine, ...]) -> Reversal:
-    """Per line, in proportion to the amount refunded. Cumulative, so partial refunds never round
-    away points: after refunds totalling what was paid for a line, exactly its points are reversed."""
-    by_id = {line.line_id: line for line in lines}
-    problems: list[UserError | None] = []
+class ReturnRefused(UserErrors):
+    """A return that does not fit what is left of the order's lines; `lines` are as they stand."""
+
+    def __init__(self, errors: list[UserError], lines: tuple[LinePoints, ...]):
+        super().__init__(errors)
+        self.lines = lines
+
+
+def returns_money(resolution: ReturnResolution) -> bool:
+    """Refunds and store credit give the line's money back and use up what is left of it; an
+    exchange (warranty or not) leaves the customer with goods of the line, so it uses up nothing."""
+    return resolution in (ReturnResolution.REFUND, ReturnResolution.STORE_CREDIT)
+
+
+def _money(value: Decimal) -> str:
+    return f"{value.normalize():,f}" if value != value.to_integral_value() else f"{value.to_integral_value():,}"
+
+
+def return_shape_problems(returned: tuple[ReturnedLine, ...]) -> list[UserError]:
+    """What is wrong with a return whatever the order: negative amounts, impossible quantities."""
+    problems = []
     for i, r in enumerate(returned):
-        if r.line_id not in by_id:
-            problems.append(UserError(ErrorCode.NOT_FOUND, f"The order has no line {r.line_id}.", f"lines.{i}.lineItemId"))
-        elif r.amount < 0:
+        if r.amount < 0:
             problems.append(UserError(ErrorCode.OUT_OF_RANGE, "Refunded amounts cannot be negative.", f"lines.{i}.amount"))
-    collect(*problems)
+        if r.quantity is not None and not 0 <= r.quantity <= MAX_QUANTITY:
+            problems.append(UserError(ErrorCode.OUT_OF_RANGE, "A returned quantity is 0 to 10,000.",
+                                      f"lines.{i}.quantity"))
+    return problems
+
+
+def apply_return(lines: tuple[LinePoints, ...], returned: tuple[ReturnedLine, ...], resolution: ReturnResolution,
+                 reverse_points: bool) -> Reversal:
+    """Check a return against what is left of each line, then use it up (refunds and store credit)
+    and take back the points it reverses. Every problem is reported at once (ReturnRefused, with the
+    lines as they stand); a line named twice counts with both amounts.
+
+    Points follow the money, cumulatively, so partial refunds never round points away: after refunds
+    totalling what was paid for a line, exactly its points are reversed, never more."""
+    by_id = {line.line_id: line for line in lines}
+    problems = return_shape_problems(returned)
+    asked_amount: dict[str, Decimal] = {}
+    asked_quantity: dict[str, int] = {}
+    over_amount: set[str] = set()
+    over_quantity: set[str] = set()
+    for i, r in enumerate(returned):
+        line = by_id.get(r.line_id)
+        if line is None:
+            problems.append(UserError(ErrorCode.NOT_FOUND, f"The order has no line {r.line_id}.", f"lines.{i}.lineItemId"))
+            continue
+        if r.amount >= 0:
+            total = asked_amount[r.line_id] = asked_amount.get(r.line_id, Decimal(0)) + r.amount
+            if total > line.amount_left and r.line_id not in over_amount:
+                over_amount.add(r.line_id)
+                problems.append(UserError(
+                    ErrorCode.OUT_OF_RANGE,
+                    f"Line {r.line_id} has {_money(line.amount_left)} left to return of {_money(line.refundable)} "
+                    f"({_money(line.returned)} returned before); this return asks {_money(total)}.",
+                    f"lines.{i}.amount"))
+        if r.quantity is not None and 0 <= r.quantity <= MAX_QUANTITY and line.quantity is not None:
+            count = asked_quantity[r.line_id] = asked_quantity.get(r.line_id, 0) + r.quantity
+            left = line.quantity_left or 0
+            if count > left and r.line_id not in over_quantity:
+                over_quantity.add(r.line_id)
+                problems.append(UserError(
+                    ErrorCode.OUT_OF_RANGE,
+                    f"Line {r.line_id} has {left} of {line.quantity} left to return; this return asks {count}.",
+                    f"lines.{i}.quantity"))
+    if problems:
+        raise ReturnRefused(problems, lines)
+    if not returns_money(resolution):
+        return Reversal(0, lines)
     updated = dict(by_id)
-    total = 0
+    total_points = 0
     for r in returned:
         line = updated[r.line_id]
-        refunded = min(line.refunded + r.amount, line.paid)
-        target = line.points if line.paid == 0 or refunded >= line.paid else int(
-            (line.points * refunded / line.paid).to_integral_value(rounding=ROUND_FLOOR))
-        delta = max(target - line.reversed, 0)
-        total += delta
-        updated[r.line_id] = replace(line, refunded=refunded, reversed=line.reversed + delta)
-    return Reversal(points=total, lines=tuple(updated[line.line_id] for line in lines))
+        line = replace(line, returned=line.returned + r.amount,
+                       returned_quantity=line.returned_quantity + (r.quantity or 0))
+        if reverse_points:
+            refunded = min(line.refunded + r.amount, line.paid)
+            target = line.points if line.paid == 0 or refunded >= line.paid else int(
+                (line.points * refunded / line.paid).to_integral_value(rounding=ROUND_FLOOR))
+            delta = max(target - line.reversed, 0)
+            total_points += delta
+            line = replace(line, refunded=refunded, reversed=line.reversed + delta)
+        updated[r.line_id] = line
+    return Reversal(points=total_points, lines=tuple(updated[line.line_id] for line in lines))
+
+
+def refund_reversal(lines: tuple[LinePoints, ...], returned: tuple[ReturnedLine, ...]) -> Reversal:
+    """A refund: checked against what is left of each line, its points taken back in proportion."""
+    return apply_return(lines, returned, ReturnResolution.REFUND, True)
 
 
 @dataclass(frozen=True)
@@ -289,10 +400,30 @@ def order_from_dict(d: dict) -> Order:
 
 
 def lines_to_json(lines: tuple[LinePoints, ...]) -> list[dict]:
-    return [{"id": x.line_id, "category": x.category, "paid": str(x.paid), "points": x.points,
-             "refunded": str(x.refunded), "reversed": x.reversed} for x in lines]
+    out = []
+    for x in lines:
+        line = {"id": x.line_id, "category": x.category, "paid": str(x.paid), "points": x.points,
+                "refunded": str(x.refunded), "reversed": x.reversed}
+        if x.quantity is not None and x.gross is not None:
+            line |= {"quantity": x.quantity, "gross": str(x.gross)}
+        # Written once something came back: an order's item (written with its credit) stays small.
+        if x.returned:
+            line["returned"] = str(x.returned)
+        if x.returned_quantity:
+            line["returnedQuantity"] = x.returned_quantity
+        out.append(line)
+    return out
 
 
 def lines_from_json(data: list[dict]) -> tuple[LinePoints, ...]:
-    return tuple(LinePoints(line_id=x["id"], category=x.get("category"), paid=Decimal(x["paid"]), points=int(x["points"]),
-                            refunded=Decimal(x.get("refunded", "0")), reversed=int(x.get("reversed", 0))) for x in data)
+    """Lines stored before returns were checked have no quantity or gross: their `refunded` is what
+    came back of them, and only the amount is checked, against `paid`."""
+    def line(x: dict) -> LinePoints:
+        legacy = x.get("quantity") is None
+        return LinePoints(line_id=x["id"], category=x.get("category"), paid=Decimal(x["paid"]), points=int(x["points"]),
+                          refunded=Decimal(x.get("refunded", "0")), reversed=int(x.get("reversed", 0)),
+                          quantity=None if legacy else int(x["quantity"]),
+                          gross=None if legacy else Decimal(x["gross"]),
+                          returned=Decimal(x.get("returned", x.get("refunded", "0") if legacy else "0")),
+                          returned_quantity=int(x.get("returnedQuantity", 0)))
+    return tuple(line(x) for x in data)

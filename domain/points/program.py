@@ -131,6 +131,9 @@ class Program:
     tier_multipliers: tuple[tuple[str, Decimal], ...] = ()
     # The brand's calendar (IANA name): caps per day/week/month/year and birthdays follow its local days.
     timezone: str = "UTC"
+    # Whether callers without a token may read what a storefront shows (the program summary and the
+    # rewards catalog). Off by default: a signed-in member, staff or the order system may always read it.
+    public: bool = False
 
     def local_time(self, at: datetime) -> datetime:
         """`at` on the brand's wall clock."""
@@ -263,6 +266,7 @@ def to_dict(p: Program) -> dict[str, Any]:
         "maxOrderAmount": str(p.max_order_amount),
         "tierMultipliers": [[t, str(f)] for t, f in p.tier_multipliers],
         "timezone": p.timezone,
+        "public": p.public,
     }
 
 
@@ -295,6 +299,7 @@ def from_dict(d: dict[str, Any]) -> Program:
         max_order_amount=Decimal(d.get("maxOrderAmount", str(base.max_order_amount))),
         tier_multipliers=tuple((t, Decimal(f)) for t, f in d.get("tierMultipliers", [])),
         timezone=d.get("timezone", base.timezone),
+        public=bool(d.get("public", base.public)),
     )
 
 

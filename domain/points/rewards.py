@@ -11,6 +11,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from domain import bounds
 from domain.errors import ErrorCode, UserError, collect
 
 _REWARD_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
@@ -41,13 +42,14 @@ class Reward:
     value: Decimal | None = None  # amount off, percent off; none for free shipping
     currency: str | None = None
     product_sku: str | None = None
-    tier_gate: str | None = None  # only members of this tier (or above, once tiers rank them)
+    tier_gate: str | None = None  # only members of this tier (or above, once tiers rank them); `requiresTier`
     stock_total: int | None = None  # None: unlimited
     per_member_limit: int | None = None
-    active_from: datetime | None = None
-    active_until: datetime | None = None
+    active_from: datetime | None = None  # `startsAt`: redeemable from then on
+    active_until: datetime | None = None  # `endsAt`: redeemable until just before then
     active: bool = True
     description: str = ""
+    image_url: str | None = None  # https only (bounds.URL), shown by storefronts
 
     def available_at(self, now: datetime) -> bool:
         return (self.active and (self.active_from is None or self.active_from <= now)
@@ -73,7 +75,9 @@ def validate_reward(r: Reward) -> Reward:
     if r.per_member_limit is not None and r.per_member_limit < 1:
         problems.append(UserError(ErrorCode.OUT_OF_RANGE, "A per-member limit is at least 1.", "perMemberLimit"))
     if r.active_from and r.active_until and r.active_until <= r.active_from:
-        problems.append(UserError(ErrorCode.INVALID, "The active window ends after it starts.", "activeUntil"))
+        problems.append(UserError(ErrorCode.INVALID, "The reward ends after it starts.", "endsAt"))
+    if r.image_url is not None:
+        problems.append(bounds.problem(bounds.URL.check(r.image_url), "imageUrl"))
     collect(*problems)
     return r
 
@@ -82,7 +86,13 @@ def check_redeemable(reward: Reward | None, now: datetime) -> Reward:
     if reward is None:
         raise UserError(ErrorCode.NOT_FOUND, "No such reward.", "rewardId")
     if not reward.available_at(now):
-        raise UserError(ErrorCode.NOT_AVAILABLE, "This reward is not available now.", "rewardId")
+        if reward.active and reward.active_from is not None and now < reward.active_from:
+            message = f"This reward can be redeemed from {reward.active_from.isoformat()}."
+        elif reward.active and reward.active_until is not None and now >= reward.active_until:
+            message = f"This reward could be redeemed until {reward.active_until.isoformat()}."
+        else:
+            message = "This reward is not available now."
+        raise UserError(ErrorCode.NOT_AVAILABLE, message, "rewardId")
     return reward
 
 
@@ -112,7 +122,7 @@ def reward_to_dict(r: Reward) -> dict[str, Any]:
         "perMemberLimit": r.per_member_limit,
         "activeFrom": r.active_from.isoformat() if r.active_from else None,
         "activeUntil": r.active_until.isoformat() if r.active_until else None,
-        "active": r.active, "description": r.description,
+        "active": r.active, "description": r.description, "imageUrl": r.image_url,
     }
 
 
@@ -124,7 +134,7 @@ def reward_from_dict(d: dict[str, Any]) -> Reward:
         per_member_limit=d.get("perMemberLimit"),
         active_from=datetime.fromisoformat(d["activeFrom"]) if d.get("activeFrom") else None,
         active_until=datetime.fromisoformat(d["activeUntil"]) if d.get("activeUntil") else None,
-        active=bool(d.get("active", True)), description=d.get("description") or "",
+        active=bool(d.get("active", True)), description=d.get("description") or "", image_url=d.get("imageUrl"),
     )
 
 

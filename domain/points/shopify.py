@@ -35,6 +35,14 @@ class OrderEvent:
 
     order: Order
     refunds: tuple[ReturnRequest, ...] = ()
+    refund_at: tuple[int, ...] = ()  # each refund's index in the payload's `refunds` (for field paths)
+
+    def refund_field(self, i: int, field: str | None) -> str:
+        """A refund's error field (`lines.0.amount`) as the payload names it
+        (`refunds.2.refund_line_items.0.subtotal`)."""
+        renamed = ".".join(REFUND_FIELDS.get(part, part) for part in (field or "").split(".")) if field else None
+        index = self.refund_at[i] if i < len(self.refund_at) else i
+        return f"refunds.{index}.{renamed}" if renamed else f"refunds.{index}"
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,7 @@ Parsed = OrderEvent | Delivery | ReturnRequest | Ignored
 ORDER_FIELDS = {"orderId": "id", "subtotal": "subtotal_price", "total": "total_price", "lines": "line_items",
                 "deliveredAt": "updated_at", "memberId": "customer.id"}
 REFUND_FIELDS = {"orderId": "order_id", "returnId": "id", "lines": "refund_line_items", "lineItemId": "line_item_id",
-                 "amount": "subtotal"}
+                 "amount": "subtotal", "quantity": "quantity"}
 
 
 def in_payload_terms(error: UserError | UserErrors, names: Mapping[str, str]) -> UserErrors:
@@ -255,13 +263,13 @@ def parse_order(payload: dict[str, Any], *, delivered: bool) -> OrderEvent | Ign
                  if (at := _fulfilled_at(r, f, f"fulfillments.{i}.")) is not None]
         delivered_at = max(known) if known else r.time(payload, "updated_at", "updated_at", required=True)
 
-    refunds = parse_refunds(r, payload, order_id)
+    refunds, refund_at = parse_refunds(r, payload, order_id)
     r.done()
     assert order_id is not None and currency is not None and ordered_at is not None and total is not None
     order = Order(id=order_id, currency=currency.upper(), ordered_at=ordered_at, lines=tuple(lines),
                   subtotal=subtotal if subtotal is not None else Decimal(0), total=total, customer_id=customer_id,
                   email=normalize_email(email) if email else None, delivered_at=delivered_at)
-    return OrderEvent(order, refunds)
+    return OrderEvent(order, refunds, refund_at)
 
 
 def _fulfilled_at(r: _Reader, fulfillment: dict[str, Any], prefix: str) -> datetime | None:
@@ -271,13 +279,16 @@ def _fulfilled_at(r: _Reader, fulfillment: dict[str, Any], prefix: str) -> datet
     return r.time(fulfillment, first, prefix + first) or r.time(fulfillment, then, prefix + then)
 
 
-def parse_refunds(r: _Reader, payload: dict[str, Any], order_id: str | None) -> tuple[ReturnRequest, ...]:
-    refunds = []
+def parse_refunds(r: _Reader, payload: dict[str, Any],
+                  order_id: str | None) -> tuple[tuple[ReturnRequest, ...], tuple[int, ...]]:
+    """The refunds listed on an order that return line items, and where each is in the payload."""
+    refunds, at = [], []
     for i, refund in enumerate(r.objects(payload, "refunds", "refunds", required=False)):
         parsed = _refund(r, refund, order_id, f"refunds.{i}.")
         if parsed is not None and parsed.lines:
             refunds.append(parsed)
-    return tuple(refunds)
+            at.append(i)
+    return tuple(refunds), tuple(at)
 
 
 def _refund(r: _Reader, refund: dict[str, Any], order_id: str | None, prefix: str) -> ReturnRequest | None:
@@ -287,14 +298,17 @@ def _refund(r: _Reader, refund: dict[str, Any], order_id: str | None, prefix: st
         where = f"{prefix}refund_line_items.{i}"
         line_id = r.ident(item, "line_item_id", f"{where}.line_item_id")
         amount = r.amount(item, "subtotal", f"{where}.subtotal", required=False)
+        # The units refunded are checked against what is left of the line (when Shopify says them).
+        quantity = r.count(item, "quantity", f"{where}.quantity") if item.get("quantity") is not None else None
         if amount is None and not r.present(item, "subtotal"):
             # No refunded subtotal given: the line's unit price times the quantity refunded.
             line_item = r.obj(item, "line_item", f"{where}.line_item")
-            quantity = r.count(item, "quantity", f"{where}.quantity")
+            if item.get("quantity") is None:
+                r.fail(ErrorCode.REQUIRED, f"`{where}.quantity` is required.", f"{where}.quantity")
             price = r.amount(line_item, "price", f"{where}.line_item.price") if line_item is not None else None
             amount = price * quantity if price is not None and quantity is not None else None
         if line_id is not None and amount is not None:
-            lines.append(ReturnedLine(line_id, amount))
+            lines.append(ReturnedLine(line_id, amount, quantity))
     if refund_id is None or order_id is None:
         return None
     return ReturnRequest(order_id=order_id, return_id=refund_id, resolution=ReturnResolution.REFUND,

@@ -2,17 +2,19 @@
 points back for refunds and returns. Orders for emails not enrolled yet wait for that member."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import logging
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
 from pynamodb.exceptions import UpdateError
 
-from domain.errors import ErrorCode, UserError
+from domain.errors import ErrorCode, UserError, UserErrors
 from domain.points import orders as rules
 from domain.points.balance import EntryStatus, EntryType, credit, hold, reverse
-from domain.points.orders import Order, ReturnRequest
+from domain.points.orders import LinePoints, Order, ReturnRefused, ReturnRequest
+from domain.points.program import Program
 from infra import keys
 from infra.dynamo_errors import call, guarded
 from infra.items import EmailClaim, MemberProfile
@@ -20,6 +22,8 @@ from infra.points.items import AuditEntry, LedgerEntry, OrderOwner, OrderRecord,
 from infra.points.ledger import Change, MemberLedger, post, profile_balance
 from infra.points.program_store import ProgramStore
 from infra.transaction import Transaction, TransactionCancelled
+
+log = logging.getLogger("kizuna.points")
 
 OWNER_SK = "OWNER"
 UNCLAIMED_PREFIX = "ORDER#"
@@ -48,6 +52,7 @@ class ReturnResult:
     points_reversed: int
     bonus_points: int
     duplicate: bool = False
+    lines: tuple[LinePoints, ...] = field(default=())  # the order's lines after the return: what is left of each
 
 
 class OrderBook:
@@ -73,7 +78,9 @@ class OrderBook:
     @guarded
     def record_of(self, member_id: str, order_id: str) -> OrderRecord | None:
         try:
-            return OrderRecord.get(keys.member_pk(self.tenant, member_id), keys.order_sk(order_id))
+            # Consistent: a return checks what is left of the order against this read.
+            return OrderRecord.get(keys.member_pk(self.tenant, member_id), keys.order_sk(order_id),
+                                   consistent_read=True)
         except OrderRecord.DoesNotExist:
             return None
 
@@ -244,19 +251,38 @@ class OrderBook:
         if result.outcome not in (OrderOutcome.CREDITED, OrderOutcome.DUPLICATE, OrderOutcome.DELIVERY_RECORDED):
             return result
         for r in item.refunds:
-            self.process_return(return_request_from_dict(r), now)
+            held = return_request_from_dict(r)
+            try:
+                self.process_return(held, now)
+            except ReturnRefused as refused:
+                # Held refunds were checked when they were noted; one that does not fit the credited
+                # order (noted before returns were checked) can never apply and must not block the claim.
+                log.warning("held return %s of order %s does not fit the order and is dropped: %s",
+                            held.return_id, held.order_id, [(e.field, e.code.value) for e in refused.errors])
         if not (together and result.outcome is OrderOutcome.CREDITED):
             call(lambda: item.delete(), what="release a held order")
         return result
 
     # -- refunds and returns --------------------------------------------------------------------
     def process_return(self, req: ReturnRequest, now: datetime) -> ReturnResult:
+        """Apply a return once (by its id), checked against what is left of each line of the order.
+
+        What is left is in the order item the return reads anyway; the write is one transaction
+        conditioned on the order's `version`, so two returns at once that each fit but together do
+        not can never both land: the second is checked again against the first and refused. A
+        refused return writes nothing; the read of its mark (was it applied before? then it is a
+        replay) happens only then."""
         owner = self.owner(req.order_id)
-        if owner is None:
-            raise UserError(ErrorCode.NOT_FOUND, "No such order.", "orderId")
+        if owner is None:  # with the return's own mistakes, all at once
+            raise UserErrors([UserError(ErrorCode.NOT_FOUND, "No such order.", "orderId"),
+                              *rules.return_shape_problems(req.lines)])
         if owner.member_id is None:
-            self._note_unclaimed_return(owner.email or "", req)
-            return ReturnResult(req.order_id, "", 0, 0)
+            noted = self._note_unclaimed_return(owner.email or "", req)
+            if noted is not None:
+                return noted
+            owner = self.owner(req.order_id)  # the member enrolled and claimed the order meanwhile
+            if owner is None or owner.member_id is None:
+                raise UserError(ErrorCode.NOT_FOUND, "No such order.", "orderId")
         member_id = owner.member_id
         program = self.programs.program()
         # An exchange is a return too: it counts in the rate that may decide its bonus.
@@ -268,11 +294,18 @@ class OrderBook:
                           created_at=now.isoformat())
         for _ in range(8):
             record = self.record_of(member_id, req.order_id)
-            profile = self._profile(member_id)
-            if record is None or profile is None:
+            if record is None:
                 raise UserError(ErrorCode.NOT_FOUND, "No such order.", "orderId")
-            reversal = rules.refund_reversal(rules.lines_from_json(record.lines), req.lines) if reverse_lines \
-                else rules.Reversal(0, rules.lines_from_json(record.lines))
+            lines = rules.lines_from_json(record.lines)
+            try:
+                reversal = rules.apply_return(lines, req.lines, req.resolution, reverse_lines)
+            except ReturnRefused:
+                if self._returned_before(mark):
+                    return ReturnResult(req.order_id, member_id, 0, 0, duplicate=True, lines=lines)
+                raise
+            profile = self._profile(member_id)
+            if profile is None:
+                raise UserError(ErrorCode.NOT_FOUND, "No such order.", "orderId")
             known = profile_balance(profile)
             tx = Transaction()
             tx.put("mark", mark, SourceMark.PK.does_not_exist())
@@ -298,22 +331,65 @@ class OrderBook:
                 ledger.add(tx, Change(credit(known, bonus), EntryType.BONUS, reason="Chose an exchange",
                                       source=f"return:{req.return_id}", order_id=req.order_id,
                                       event="points.earned", event_detail={"returnId": req.return_id}), known)
+            # The guard against concurrent returns: what is left was computed from this version.
             tx.update("order", record, record_actions, OrderRecord.version == record.version)
             try:
                 tx.commit()
             except TransactionCancelled as c:
                 if c.failed_on("mark"):
-                    return ReturnResult(req.order_id, member_id, 0, 0, duplicate=True)
+                    return ReturnResult(req.order_id, member_id, 0, 0, duplicate=True, lines=lines)
                 continue  # the order or balance moved meanwhile: read again
-            return ReturnResult(req.order_id, member_id, reversal.points, 0 if reversal.points else bonus)
+            return ReturnResult(req.order_id, member_id, reversal.points, 0 if reversal.points else bonus,
+                                lines=reversal.lines)
         raise UserError(ErrorCode.CONFLICT, "The order kept changing; try again.")
 
     @guarded
-    def _note_unclaimed_return(self, email: str, req: ReturnRequest) -> None:
-        item = UnclaimedOrder.get(keys.email_pk(self.tenant, email), f"{UNCLAIMED_PREFIX}{req.order_id}")
-        if any(r["returnId"] == req.return_id for r in item.refunds):
-            return
-        item.update(actions=[UnclaimedOrder.refunds.set([*item.refunds, return_request_to_dict(req)])])
+    def _returned_before(self, mark: SourceMark) -> bool:
+        try:
+            SourceMark.get(mark.PK, mark.SK, consistent_read=True)
+        except SourceMark.DoesNotExist:
+            return False
+        return True
+
+    def _note_unclaimed_return(self, email: str, req: ReturnRequest) -> ReturnResult | None:
+        """A return of an order held for enrollment is kept with it, checked against the held order's
+        lines and the returns kept before; the update is conditioned on that list, so two at once
+        cannot both fit in what only one fits in."""
+        program = self.programs.program()
+        for _ in range(8):
+            try:
+                item = call(lambda: UnclaimedOrder.get(keys.email_pk(self.tenant, email),
+                                                       f"{UNCLAIMED_PREFIX}{req.order_id}", consistent_read=True),
+                            what="a held order")
+            except UnclaimedOrder.DoesNotExist:
+                return None
+            lines = held_lines(item, program)
+            if any(r["returnId"] == req.return_id for r in item.refunds):
+                return ReturnResult(req.order_id, "", 0, 0, duplicate=True, lines=lines)
+            after = rules.apply_return(lines, req.lines, req.resolution, True).lines
+            try:
+                call(lambda: item.update(actions=[UnclaimedOrder.refunds.set([*item.refunds,
+                                                                              return_request_to_dict(req)])],
+                                         condition=UnclaimedOrder.refunds == item.refunds),
+                     what="keep a held return")
+            except UpdateError as e:
+                if e.cause_response_code == "ConditionalCheckFailedException":
+                    continue  # another return was kept meanwhile: check against it too
+                raise
+            return ReturnResult(req.order_id, "", 0, 0, lines=after)
+        raise UserError(ErrorCode.CONFLICT, "The order kept changing; try again.")
+
+    def check_listed_returns(self, order: Order, returns: tuple[ReturnRequest, ...]) -> list[tuple[int, UserError]]:
+        """Problems of returns listed with an order (a webhook's refunds), checked together against the
+        order's own lines before anything is written: (which return, its problem)."""
+        lines = rules.order_lines(order, self.programs.program())
+        problems: list[tuple[int, UserError]] = []
+        for i, req in enumerate(returns):
+            try:
+                lines = rules.apply_return(lines, req.lines, req.resolution, False).lines
+            except ReturnRefused as e:
+                problems += [(i, x) for x in e.errors]
+        return problems
 
     def return_rate(self, member_id: str, now: datetime, also_returned: str | None = None) -> rules.ReturnRate:
         program = self.programs.program()
@@ -332,12 +408,28 @@ class OrderBook:
             return None
 
 
+def held_lines(item: UnclaimedOrder, program: Program) -> tuple[LinePoints, ...]:
+    """A held order's lines with the returns kept with it applied: what is left of each."""
+    lines = rules.order_lines(rules.order_from_dict(item.order), program)
+    for r in item.refunds:
+        kept = return_request_from_dict(r)
+        try:
+            lines = rules.apply_return(lines, kept.lines, kept.resolution, False).lines
+        except ReturnRefused:
+            pass  # kept before returns were checked: it will be dropped when the order is claimed
+    return lines
+
+
 def return_request_to_dict(r: ReturnRequest) -> dict:
     return {"orderId": r.order_id, "returnId": r.return_id, "resolution": r.resolution.value,
-            "lines": [{"lineId": x.line_id, "amount": str(x.amount)} for x in r.lines]}
+            "lines": [{"lineId": x.line_id, "amount": str(x.amount)} | ({"quantity": x.quantity}
+                                                                         if x.quantity is not None else {})
+                      for x in r.lines]}
 
 
 def return_request_from_dict(d: dict) -> ReturnRequest:
     return ReturnRequest(order_id=d["orderId"], return_id=d["returnId"],
                          resolution=rules.ReturnResolution(d["resolution"]),
-                         lines=tuple(rules.ReturnedLine(x["lineId"], Decimal(x["amount"])) for x in d["lines"]))
+                         lines=tuple(rules.ReturnedLine(x["lineId"], Decimal(x["amount"]),
+                                                        int(x["quantity"]) if x.get("quantity") is not None else None)
+                                     for x in d["lines"]))

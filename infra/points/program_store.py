@@ -5,7 +5,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 
 from domain.errors import ErrorCode, UserError
 from domain.points import program as program_rules
@@ -13,7 +13,10 @@ from domain.points.program import DEFAULT_PROGRAM, Program
 from domain.points.rewards import Reward, reward_from_dict, reward_to_dict
 from infra import keys
 from infra.audit import audit_entry
+from infra.cursors import InvalidCursor
+from infra.dynamo_errors import guarded
 from infra.items import read_partition
+from infra.pages import Page
 from infra.points.items import ProgramConfig, RewardItem
 from infra.transaction import Transaction, TransactionCancelled
 
@@ -25,6 +28,11 @@ REWARD_PREFIX = "REWARD#"
 class CachedReward:
     reward: Reward
     version: int
+    stock_left: int | None = None  # the reward item's own counter (None: unlimited), as of the read
+
+# How an audit entry describes a change, given what was and what is (None before a reward existed).
+# The API passes one that names fields as the schema does; without one the storage form is recorded.
+Describe = Callable[[Any, Any], dict[str, Any]]
 
 
 @dataclass
@@ -54,6 +62,15 @@ class ProgramCache:
                 self._entries[tenant] = entry
         return entry
 
+    def note(self, tenant: str, fresh: CachedReward) -> None:
+        """A reward just read from its item: the cached copy takes its stock, if it is the same version,
+        so this container's catalog never shows less recent stock than a payload already did."""
+        with self._lock:
+            entry = self._entries.get(tenant)
+            cached = entry.rewards.get(fresh.reward.id) if entry else None
+            if entry is not None and cached is not None and cached.version == fresh.version:
+                entry.rewards[fresh.reward.id] = fresh
+
     def invalidate(self, tenant: str) -> None:
         with self._lock:
             self._entries.pop(tenant, None)
@@ -64,7 +81,7 @@ class ProgramCache:
             if isinstance(item, ProgramConfig) and item.SK == CONFIG_SK:
                 program, version = program_rules.from_dict(item.config), int(item.version)
             elif isinstance(item, RewardItem):
-                rewards[item.reward_id] = CachedReward(reward_from_dict(item.definition), int(item.version))
+                rewards[item.reward_id] = _cached(item)
         return _Entry(program, version, rewards, self.clock())
 
 
@@ -88,7 +105,31 @@ class ProgramStore:
         self.cache.invalidate(self.tenant)
         return self.reward(reward_id)
 
-    def save_program(self, program: Program, actor: str, now: datetime, reason: str | None = None) -> Program:
+    @guarded
+    def reward_now(self, reward_id: str) -> CachedReward | None:
+        """The reward as stored right now, its stock left included: one consistent GetItem of its item
+        (what a payload shows after a redemption changed the stock; the cache may be seconds behind,
+        and takes the fresh stock)."""
+        try:
+            fresh = _cached(RewardItem.get(self.pk, f"{REWARD_PREFIX}{reward_id}", consistent_read=True))
+        except RewardItem.DoesNotExist:
+            return None
+        self.cache.note(self.tenant, fresh)
+        return fresh
+
+    def catalog_page(self, first: int, after: dict | None, shown: Callable[[Reward], bool]) -> Page[CachedReward]:
+        """The cached catalog in the order it is shown (points cost, name, id), `first` rewards after
+        the key `after` (a position in that order, as the previous page's cursor sealed it). One extra
+        reward is looked at, so `has_next` is exact."""
+        ordered = sorted((c for c in self.cache.get(self.tenant).rewards.values() if shown(c.reward)),
+                         key=lambda c: _position(c.reward))
+        if after is not None:
+            mark = _position_of(after)
+            ordered = [c for c in ordered if _position(c.reward) > mark]
+        return Page(edges=[(_key(c.reward), c) for c in ordered[:first]], has_next=len(ordered) > first)
+
+    def save_program(self, program: Program, actor: str, now: datetime, reason: str | None = None, *,
+                     describe: Describe | None = None) -> Program:
         program_rules.validate(program)
         current = self.cache.get(self.tenant)
         tx = Transaction()
@@ -96,8 +137,8 @@ class ProgramStore:
                              updated_at=now.isoformat(), updated_by=actor)
         condition = ProgramConfig.PK.does_not_exist() if current.version == 0 else ProgramConfig.version == current.version
         tx.put("config", item, condition)
-        tx.put("audit", audit_entry(self.tenant, actor, "program.update", now, detail=program_rules.to_dict(program),
-                                    reason=reason))
+        detail = describe(current.program, program) if describe else program_rules.to_dict(program)
+        tx.put("audit", audit_entry(self.tenant, actor, "program.update", now, detail=detail, reason=reason))
         try:
             tx.commit()
         except TransactionCancelled:
@@ -106,9 +147,13 @@ class ProgramStore:
         self.cache.invalidate(self.tenant)
         return program
 
-    def save_reward(self, reward: Reward, actor: str, now: datetime) -> Reward:
-        """Create or change a reward. Stock given here resets what is left."""
-        existing = self.fresh_reward(reward.id)
+    def save_reward(self, reward: Reward, actor: str, now: datetime, *, describe: Describe | None = None,
+                    existing: CachedReward | None | bool = True) -> Reward:
+        """Create or change a reward. Stock given here resets what is left. `existing` is the reward as
+        the caller read it (`fresh_reward`), None when it read that there is none; by default it is read."""
+        if existing is True:
+            existing = self.fresh_reward(reward.id)
+        assert existing is None or isinstance(existing, CachedReward)
         version = existing.version + 1 if existing else 1
         item = RewardItem(self.pk, f"{REWARD_PREFIX}{reward.id}", reward_id=reward.id,
                           definition=reward_to_dict(reward), status="ACTIVE" if reward.active else "INACTIVE",
@@ -125,7 +170,8 @@ class ProgramStore:
                 actions.append(RewardItem.stock_left.set(reward.stock_total) if reward.stock_total is not None
                                else RewardItem.stock_left.remove())
             tx.update("reward", item, actions, RewardItem.version == existing.version)
-        tx.put("audit", audit_entry(self.tenant, actor, "reward.save", now, detail=reward_to_dict(reward)))
+        detail = describe(existing.reward if existing else None, reward) if describe else reward_to_dict(reward)
+        tx.put("audit", audit_entry(self.tenant, actor, "reward.save", now, detail=detail))
         try:
             tx.commit()
         except TransactionCancelled:
@@ -133,3 +179,24 @@ class ProgramStore:
         finally:
             self.cache.invalidate(self.tenant)
         return reward
+
+
+def _cached(item: RewardItem) -> CachedReward:
+    return CachedReward(reward_from_dict(item.definition), int(item.version),
+                        int(item.stock_left) if item.stock_left is not None else None)
+
+
+def _position(r: Reward) -> tuple[int, str, str]:
+    return (r.points_cost, r.name, r.id)
+
+
+def _key(r: Reward) -> dict[str, Any]:
+    """A reward's place in the catalog order, as a page key (sealed into a cursor by the resolvers)."""
+    return {"cost": r.points_cost, "name": r.name, "id": r.id}
+
+
+def _position_of(key: dict[str, Any]) -> tuple[int, str, str]:
+    try:
+        return (int(key["cost"]), str(key["name"]), str(key["id"]))
+    except (KeyError, TypeError, ValueError):
+        raise InvalidCursor("not a catalog position") from None

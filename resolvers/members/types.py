@@ -2,25 +2,49 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
 
 from domain import members as rules
 from domain.points.balance import EntryType as EntryTypeRule
+from infra.items import MemberProfile
+from infra.members import to_member
 from infra.points.history import history, points_view
 from resolvers.context import Info
+from resolvers.nodes import Node, node_type
 from resolvers.pagination import Connection, connection
 from resolvers.permissions import IsStaff
 from resolvers.points.types import EntryType, ExpiringSoon, PointsEntry, Redemption, ReturnRate
 
 
-@strawberry.type(description="A member's point balances. Points are whole numbers.")
-class PointsSummary:
+def _profile(info: Any, member_id: str) -> MemberProfile | None:
+    """From the member's dashboard (one Query, once per request until a write forgets it)."""
+    return next((i for i in info.context.member_card(member_id) if isinstance(i, MemberProfile)), None)
+
+
+def _readable(info: Any, member_id: str) -> bool:
+    """Members read themselves; any staff role reads members; nobody else does."""
+    return info.context.principal.can_read_member(member_id)
+
+
+def _load_summary(info: Any, member_id: str) -> "PointsSummary | None":
+    profile = _profile(info, member_id)
+    return PointsSummary.of(to_member(profile)) if profile else None
+
+
+@node_type(load=_load_summary, may_ask=_readable)
+@strawberry.type(description="A member's point balances. Points are whole numbers. Its `id` follows the member, so the "
+                             "`member { points { ... } }` of any payload updates it in a client cache.")
+class PointsSummary(Node):
     member_id: strawberry.Private[str]
     available: int = strawberry.field(description="Spendable now.")
     pending: int = strawberry.field(description="Earned, held until the order's return window closes.")
     lifetime: int = strawberry.field(description="Everything ever earned, before spending or expiry.")
     debt: int = strawberry.field(description="Reversed points that were already spent; later earnings repay it first.")
+
+    def node_key(self) -> str:
+        return self.member_id
 
     @strawberry.field(description="The next points to expire within the program's reminder horizon.")
     def expiring_soon(self, info: Info) -> ExpiringSoon | None:
@@ -28,10 +52,23 @@ class PointsSummary:
         view = points_view(ctx.member_card(self.member_id), ctx.programs.program(), ctx.now())
         return ExpiringSoon.of(view.expiring_soon) if view else None
 
+    @classmethod
+    def of(cls, m: rules.Member) -> "PointsSummary":
+        return cls(member_id=m.id, available=m.points.available, pending=m.points.pending,
+                   lifetime=m.points.lifetime, debt=m.points.debt)
 
+
+def _load_member(info: Any, member_id: str) -> "Member | None":
+    profile = _profile(info, member_id)
+    return Member.of(to_member(profile)) if profile else None
+
+
+@node_type(load=_load_member, may_ask=_readable)
 @strawberry.type(description="A member of the loyalty program.")
-class Member:
-    id: strawberry.ID
+class Member(Node):
+    member_id: strawberry.ID = strawberry.field(
+        description="The member's own id: the sign-in token's subject, as the order system knows it. Every argument "
+                    "that takes a member takes this or `id`.")
     name: str
     email: str = strawberry.field(description="Contact address, as the member gave it.")
     email_verified: bool = strawberry.field(
@@ -44,33 +81,36 @@ class Member:
     tier: str | None
     points: PointsSummary
 
+    def node_key(self) -> str:
+        return str(self.member_id)
+
     @strawberry.field(description="Points history, newest first; filter by entry type.")
     def points_history(self, info: Info, first: int | None = None, after: str | None = None,
                        types: list[EntryType] | None = None) -> Connection[PointsEntry]:
         tenant, wanted = info.context.require_tenant(), [EntryTypeRule(t.value) for t in types] if types else None
-        return connection(info, first, after, lambda size, start: history(tenant, str(self.id), size, start, wanted),
-                          PointsEntry.of, owner=str(self.id))
+        member_id = str(self.member_id)
+        return connection(info, first, after, lambda size, start: history(tenant, member_id, size, start, wanted),
+                          PointsEntry.of, owner=member_id)
 
     @strawberry.field(description="Rewards redeemed, newest first, with their coupon codes.")
     def redemptions(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Redemption]:
-        rewards = info.context.rewards
-        return connection(info, first, after, lambda size, start: rewards.member_coupons(str(self.id), size, start),
-                          Redemption.of, owner=str(self.id))
+        rewards, member_id = info.context.rewards, str(self.member_id)
+        return connection(info, first, after, lambda size, start: rewards.member_coupons(member_id, size, start),
+                          Redemption.of, owner=member_id)
 
     @strawberry.field(permission_classes=[IsStaff], description="Staff: the member's recent return rate.")
     def return_rate(self, info: Info) -> ReturnRate:
-        r = info.context.orders.return_rate(str(self.id), info.context.now())
+        r = info.context.orders.return_rate(str(self.member_id), info.context.now())
         return ReturnRate(orders=r.orders, returns=r.returns, rate=r.rate, window_days=r.window_days)
 
     @classmethod
     def of(cls, m: rules.Member) -> "Member":
         return cls(
-            id=strawberry.ID(m.id), name=m.name, email=m.email, email_verified=m.verified_email is not None,
+            member_id=strawberry.ID(m.id), name=m.name, email=m.email, email_verified=m.verified_email is not None,
             birthday=m.birthday,
             marketing_consent=m.marketing_consent, referral_code=m.referral_code,
             joined_at=datetime.fromisoformat(m.joined_at), tier=m.tier,
-            points=PointsSummary(member_id=m.id, available=m.points.available, pending=m.points.pending,
-                                 lifetime=m.points.lifetime, debt=m.points.debt),
+            points=PointsSummary.of(m),
         )
 
 

@@ -1,7 +1,6 @@
 """GraphQL inputs of the points domain and their conversion to domain values."""
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -10,8 +9,10 @@ import strawberry
 from domain.points import orders as order_rules
 from domain.points import program as program_rules
 from domain import bounds
+from resolvers.nodes import unwrap
+from resolvers.partial import apply, updatable
 from resolvers.scalars import bounded
-from resolvers.points.types import EarnBasis, ExpiryMode, Period, ReturnResolution, Rounding, StoreCreditPoints
+from resolvers.points.types import EarnBasis, ExpiryMode, Period, Rounding, StoreCreditPoints
 
 
 @strawberry.input
@@ -63,54 +64,58 @@ class TierMultiplierInput:
     factor: Decimal
 
 
-@strawberry.input(description="Only the sections given change; lists replace the whole list.")
+def _earn_rates(rates: list[EarnRateInput]) -> tuple[program_rules.EarnRate, ...]:
+    return tuple(program_rules.EarnRate(r.currency, r.unit_amount, r.points_per_unit) for r in rates)
+
+
+def _multipliers(ms: list[MultiplierInput]) -> tuple[program_rules.Multiplier, ...]:
+    return tuple(program_rules.Multiplier(m.factor, m.category, m.sku) for m in ms)
+
+
+def _campaigns(cs: list[CampaignInput]) -> tuple[program_rules.Campaign, ...]:
+    return tuple(program_rules.Campaign(c.name, c.factor, c.starts_at, c.ends_at, tuple(c.categories)) for c in cs)
+
+
+LIST = "The whole list is replaced; null or [] removes every entry."
+
+
+@strawberry.input(description="Only the fields given change: a field left out keeps its value, null clears it where "
+                              "the field says it can be cleared, lists replace the whole list.")
 class ProgramInput:
-    earn_rates: list[EarnRateInput] | None = None
-    rounding: Rounding | None = None
-    basis: EarnBasis | None = None
-    multipliers: list[MultiplierInput] | None = None
-    campaigns: list[CampaignInput] | None = None
-    actions: list[ActionRuleInput] | None = None
-    return_window_days: int | None = None
-    category_return_windows: list[CategoryReturnWindowInput] | None = None
-    expiry_mode: ExpiryMode | None = None
-    expiry_months: int | None = None
-    expiring_soon_days: int | None = None
-    exchange_bonus_points: int | None = None
-    exchange_bonus_max_return_rate: Decimal | None = strawberry.field(
-        default=None, description="No exchange bonus for members whose return rate (this exchange included) is "
-                                  "above this share, e.g. 0.5; 1 lets everyone have it.")
-    store_credit_points: StoreCreditPoints | None = None
-    return_rate_window_days: int | None = None
-    tier_multipliers: list[TierMultiplierInput] | None = None
-    timezone: str | None = bounded(
-        bounds.LABEL, default=None, description="IANA time zone of the brand's calendar (e.g. \"Asia/Tokyo\"): daily, "
-                                                "weekly, monthly and yearly caps and birthdays follow its local days.")
+    earn_rates: list[EarnRateInput] | None = updatable(clearable=True, description=LIST)
+    rounding: Rounding | None = updatable(clearable=False)
+    basis: EarnBasis | None = updatable(clearable=False)
+    multipliers: list[MultiplierInput] | None = updatable(clearable=True, description=LIST)
+    campaigns: list[CampaignInput] | None = updatable(clearable=True, description=LIST)
+    actions: list[ActionRuleInput] | None = updatable(clearable=True, description=LIST)
+    return_window_days: int | None = updatable(clearable=False)
+    category_return_windows: list[CategoryReturnWindowInput] | None = updatable(clearable=True, description=LIST)
+    expiry_mode: ExpiryMode | None = updatable(clearable=False)
+    expiry_months: int | None = updatable(clearable=False)
+    expiring_soon_days: int | None = updatable(clearable=False)
+    exchange_bonus_points: int | None = updatable(clearable=False)
+    exchange_bonus_max_return_rate: Decimal | None = updatable(
+        clearable=True, description="No exchange bonus for members whose return rate (this exchange included) is "
+                                    "above this share, e.g. 0.5; null: no limit.")
+    store_credit_points: StoreCreditPoints | None = updatable(clearable=False)
+    return_rate_window_days: int | None = updatable(clearable=False)
+    tier_multipliers: list[TierMultiplierInput] | None = updatable(clearable=True, description=LIST)
+    timezone: str | None = updatable(
+        clearable=False, bound=bounds.LABEL,
+        description="IANA time zone of the brand's calendar (e.g. \"Asia/Tokyo\"): daily, weekly, monthly and "
+                    "yearly caps and birthdays follow its local days.")
+    public: bool | None = updatable(
+        clearable=False, description="True lets callers without a token read `programSummary` and `rewards`.")
 
     def applied_to(self, p: program_rules.Program) -> program_rules.Program:
-        changes: dict = {}
-        if self.earn_rates is not None:
-            changes["earn_rates"] = tuple(program_rules.EarnRate(r.currency, r.unit_amount,
-                                                                 r.points_per_unit) for r in self.earn_rates)
-        if self.multipliers is not None:
-            changes["multipliers"] = tuple(program_rules.Multiplier(m.factor, m.category, m.sku) for m in self.multipliers)
-        if self.campaigns is not None:
-            changes["campaigns"] = tuple(program_rules.Campaign(
-                c.name, c.factor, c.starts_at, c.ends_at,
-                tuple(c.categories)) for c in self.campaigns)
-        if self.actions is not None:
-            changes["actions"] = tuple(a.to_domain() for a in self.actions)
-        if self.category_return_windows is not None:
-            changes["category_return_window_days"] = tuple((w.category, w.days) for w in self.category_return_windows)
-        if self.tier_multipliers is not None:
-            changes["tier_multipliers"] = tuple((t.tier, t.factor) for t in self.tier_multipliers)
-        for name in ("rounding", "basis", "return_window_days", "expiry_mode", "expiry_months", "expiring_soon_days",
-                     "exchange_bonus_points", "exchange_bonus_max_return_rate", "store_credit_points",
-                     "return_rate_window_days", "timezone"):
-            value = getattr(self, name)
-            if value is not None:
-                changes[name] = value
-        return replace(p, **changes)
+        return apply(p, self, convert={
+            "earn_rates": _earn_rates, "multipliers": _multipliers, "campaigns": _campaigns,
+            "actions": lambda actions: tuple(a.to_domain() for a in actions),
+            "category_return_windows": lambda ws: tuple((w.category, w.days) for w in ws),
+            "tier_multipliers": lambda ts: tuple((t.tier, t.factor) for t in ts),
+        }, target={"category_return_windows": "category_return_window_days"}, validate=program_rules.validate,
+            cleared={name: () for name in ("earn_rates", "multipliers", "campaigns", "actions",
+                                           "category_return_windows", "tier_multipliers")})
 
 
 @strawberry.input
@@ -131,7 +136,7 @@ class OrderInput:
     lines: list[OrderLineInput]
     subtotal: Decimal = strawberry.field(description="Goods after discounts, before tax and shipping.")
     total: Decimal = strawberry.field(description="Everything paid, with tax and shipping.")
-    member_id: strawberry.ID | None = None
+    member_id: strawberry.ID | None = bounded(bounds.REFERENCE, default=None)
     customer_id: strawberry.ID | None = None
     email: str | None = bounded(bounds.EMAIL, default=None)
     delivered_at: datetime | None = None
@@ -142,24 +147,8 @@ class OrderInput:
             lines=tuple(order_rules.OrderLine(id=x.id, quantity=x.quantity, price=x.price, sku=x.sku,
                                               product_id=x.product_id, category=x.category) for x in self.lines),
             subtotal=self.subtotal, total=self.total, customer_id=self.customer_id, email=self.email,
-            member_id=self.member_id, delivered_at=self.delivered_at,
+            member_id=unwrap(self.member_id, "Member") if self.member_id else None,
+            delivered_at=self.delivered_at,
         )
 
-
-@strawberry.input
-class ReturnedLineInput:
-    line_item_id: strawberry.ID
-    amount: Decimal = strawberry.field(description="Money refunded for this line (goods, before tax).")
-
-
-@strawberry.input(description="A return or refund of some of an order's lines, and how it was resolved.")
-class OrderReturnInput:
-    order_id: strawberry.ID
-    return_id: strawberry.ID
-    resolution: ReturnResolution
-    lines: list[ReturnedLineInput] = strawberry.field(default_factory=list)
-
-    def to_domain(self) -> order_rules.ReturnRequest:
-        return order_rules.ReturnRequest(
-            order_id=self.order_id, return_id=self.return_id, resolution=self.resolution,
-            lines=tuple(order_rules.ReturnedLine(x.line_item_id, x.amount) for x in self.lines))
+# The return inputs (OrderReturnInput, ReturnedLineInput) live in resolvers/points/returns_types.py.

@@ -1,4 +1,5 @@
-"""Points queries: the program (staff), the rewards catalog, coupon checks (storefront), the audit trail."""
+"""Points queries: the program (staff) and what a storefront shows of it, the rewards catalog, coupon checks
+(storefront), the audit trail."""
 from __future__ import annotations
 
 import strawberry
@@ -6,9 +7,11 @@ import strawberry
 from infra.audit import AuditTrail
 from resolvers.scalars import CodeArg
 from resolvers.context import Info
+from resolvers.nodes import read
 from resolvers.pagination import Connection, connection
-from resolvers.permissions import IsAdmin, IsService, IsStaff
-from resolvers.points.types import AuditRecord, Program, Redemption, Reward
+from resolvers.permissions import CanReadCatalog, IsAdmin, IsService, IsStaff
+from resolvers.points.types import (PROGRAM_KEY, AuditRecord, Program, ProgramSummary, Redemption, Reward,
+                                    reward_catalog)
 
 
 @strawberry.type
@@ -17,14 +20,19 @@ class PointsQueries:
     def program(self, info: Info) -> Program:
         return Program.of(info.context.programs.program())
 
-    @strawberry.field(description="The rewards catalog: what can be redeemed now. Staff may include inactive ones.")
-    def rewards(self, info: Info, include_inactive: bool = False) -> list[Reward]:
-        ctx = info.context
-        everything = ctx.programs.rewards()
-        if include_inactive and ctx.principal.is_staff():
-            return [Reward.of(r) for r in everything]
-        now = ctx.now()
-        return [Reward.of(r) for r in everything if r.available_at(now)]
+    @strawberry.field(permission_classes=[CanReadCatalog],
+                      description="What a storefront shows: earn rates, ways to earn, the rewards. Members, staff and "
+                                  "the order system; without a token when the program is public (else null, with "
+                                  "an UNAUTHENTICATED error, and the request's other fields still answered).")
+    def program_summary(self, info: Info) -> ProgramSummary | None:
+        return read(info, ProgramSummary, PROGRAM_KEY)  # the permission above is the summary's own read rule
+
+    @strawberry.field(permission_classes=[CanReadCatalog],
+                      description="The rewards catalog, cheapest first: what can be redeemed now. Staff may include "
+                                  "inactive ones. Readable as `programSummary` is (else null, with an error).")
+    def rewards(self, info: Info, first: int | None = None, after: str | None = None,
+                include_inactive: bool = False) -> Connection[Reward] | None:
+        return reward_catalog(info, first, after, include_inactive)
 
     @strawberry.field(permission_classes=[IsService], description="Storefront: look up a coupon before checkout.")
     def coupon_validate(self, info: Info, code: CodeArg) -> Redemption | None:

@@ -4,12 +4,25 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from typing import Iterator
 
 import pytest
 
+from domain.members import Enrollment
+from domain.points.rewards import Reward, RewardKind
+from infra.members import Members
+from infra.points.program_store import ProgramStore
+from infra.webhooks import WebhookFailures
 from tests.api.points_support import ADJUST
+from tests.api.test_storefront import Shop, own_tenant
 from tests.conftest import enroll
+
+
+@pytest.fixture
+def shop(dynamodb_endpoint, table_name, services, idp) -> Iterator[Shop]:
+    del services  # the table exists
+    yield from own_tenant(dynamodb_endpoint, table_name, idp)
 
 MEMBER_HISTORY = """query H($id: ID!, $first: Int, $after: String, $types: [EntryType!]) { member(id: $id) {
   pointsHistory(first: $first, after: $after, types: $types) { edges { cursor node { id points } }
@@ -110,3 +123,111 @@ def test_a_cursor_expires_after_a_day(admin, enrolled, member_id, clock):
     clock.set(clock() + timedelta(hours=25))
     r, _ = history(admin, member_id, first=1, after=cursor)
     assert r.error_codes() == ["BAD_USER_INPUT"]
+
+
+# -- pageInfo at the edges, on every connection, in a tenant of its own ----------------------------------
+
+def _first(client, query: str, path: tuple[str, ...], **variables):
+    data = client.ok(query, variables)
+    for key in path:
+        data = data[key]
+    return data
+
+
+PAGE = "edges { cursor } pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
+
+
+def _fill_members(shop, n):
+    for _ in range(n):
+        shop.member()
+    return shop.admin, "query($f: Int, $a: String) { members(first: $f, after: $a) { %s } }" % PAGE, ("members",)
+
+
+def _fill_audit(shop, n):
+    for days in range(n):
+        out = shop.admin.ok("mutation($d: Int) { programUpdate(input: {returnWindowDays: $d}) { userErrors { code } } }",
+                            {"d": 10 + days})
+        assert out["programUpdate"]["userErrors"] == []
+    return shop.admin, "query($f: Int, $a: String) { auditTrail(first: $f, after: $a) { %s } }" % PAGE, ("auditTrail",)
+
+
+def _fill_webhook_failures(shop, n):
+    for _ in range(n):
+        WebhookFailures(shop.tenant).keep(topic="orders/paid", webhook_id=None, errors=[], body=b"{}",
+                                          now=datetime.now(timezone.utc), correlation_id=None)
+    return (shop.admin, "query($f: Int, $a: String) { webhookFailures(first: $f, after: $a) { %s } }" % PAGE,
+            ("webhookFailures",))
+
+
+def _fill_rewards(shop, n):
+    for i in range(n):
+        shop.reward(f"r{i}", 10 + i)
+    return shop.member(), "query($f: Int, $a: String) { rewards(first: $f, after: $a) { %s } }" % PAGE, ("rewards",)
+
+
+def _fill_summary_rewards(shop, n):
+    client, _, _ = _fill_rewards(shop, n)
+    return (client, "query($f: Int, $a: String) { programSummary { rewards(first: $f, after: $a) { %s } } }" % PAGE,
+            ("programSummary", "rewards"))
+
+
+def _fill_history(shop, n):
+    member = shop.member()
+    member_id = member.ok("{ me { memberId } }")["me"]["memberId"]
+    for _ in range(n):
+        out = shop.admin.ok(ADJUST, {"memberId": member_id, "points": 5, "reason": "edge"})["pointsAdjust"]
+        assert out["userErrors"] == []
+    return member, "query($f: Int, $a: String) { me { pointsHistory(first: $f, after: $a) { %s } } }" % PAGE, (
+        "me", "pointsHistory")
+
+
+def _fill_redemptions(shop, n):
+    shop.reward("cheap", 1)
+    member = shop.member(points=n)
+    for _ in range(n):
+        out = member.ok('mutation { rewardRedeem(rewardId: "cheap") { userErrors { code } } }')["rewardRedeem"]
+        assert out["userErrors"] == []
+    return member, "query($f: Int, $a: String) { me { redemptions(first: $f, after: $a) { %s } } }" % PAGE, (
+        "me", "redemptions")
+
+
+EVERY_CONNECTION = [_fill_members, _fill_audit, _fill_webhook_failures, _fill_rewards, _fill_summary_rewards,
+                    _fill_history, _fill_redemptions]
+
+
+@pytest.mark.parametrize("fill", EVERY_CONNECTION, ids=[f.__name__.removeprefix("_fill_") for f in EVERY_CONNECTION])
+def test_a_page_that_ends_exactly_at_the_end_of_the_list_says_there_is_no_next_page(shop, fill):
+    client, query, path = fill(shop, 3)
+    whole = _first(client, query, path, f=3)
+    assert len(whole["edges"]) == 3 and whole["pageInfo"]["hasNextPage"] is False
+    assert whole["pageInfo"]["hasPreviousPage"] is False
+    assert (whole["pageInfo"]["startCursor"], whole["pageInfo"]["endCursor"]) == (
+        whole["edges"][0]["cursor"], whole["edges"][-1]["cursor"])
+    part = _first(client, query, path, f=2)
+    assert len(part["edges"]) == 2 and part["pageInfo"]["hasNextPage"] is True
+    rest = _first(client, query, path, f=2, a=part["pageInfo"]["endCursor"])
+    assert len(rest["edges"]) == 1 and rest["pageInfo"]["hasNextPage"] is False
+    empty = _first(client, query, path, f=5, a=rest["pageInfo"]["endCursor"])
+    assert empty["edges"] == [] and empty["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": False,
+                                                          "startCursor": None, "endCursor": None}
+
+
+def test_first_500_over_more_than_100_members_and_rewards_returns_exactly_100_and_says_there_are_more(shop):
+    now = datetime.now(timezone.utc)
+    members, store = Members(shop.tenant), ProgramStore(shop.tenant, shop.api.services.programs)
+    shopper = shop.member()  # one of the 101 members
+    for i in range(100):
+        members.enroll(f"m-cap-{i:03d}", Enrollment(f"Member {i}", f"cap{i}@example.com", None, False),
+                       now.isoformat(), int(now.timestamp()))
+    for i in range(101):
+        store.save_reward(Reward(f"cap-{i:03d}", f"Reward {i}", RewardKind.CUSTOM, 10 + i), "test", now)
+    for client, query, path in (
+            (shop.admin, "query($f: Int, $a: String) { members(first: $f, after: $a) { %s } }" % PAGE, ("members",)),
+            (shopper, "query($f: Int, $a: String) { rewards(first: $f, after: $a) { %s } }" % PAGE,
+             ("rewards",))):
+        page = _first(client, query, path, f=500)
+        assert len(page["edges"]) == 100 and page["pageInfo"]["hasNextPage"] is True, path
+        rest = _first(client, query, path, f=500, a=page["pageInfo"]["endCursor"])
+        assert len(rest["edges"]) == 1 and rest["pageInfo"]["hasNextPage"] is False, path
+        default = _first(client, query, path)
+        assert len(default["edges"]) == 20 and default["pageInfo"]["hasNextPage"] is True

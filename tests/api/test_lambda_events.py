@@ -16,7 +16,7 @@ from infra.items import TableItem
 from tests.aws_events import http_api_event
 from tests.conftest import ENROLL
 
-ME = "{ me { id name } }"
+ME = "{ me { memberId name } }"
 MIB = 1024 * 1024
 
 
@@ -85,9 +85,9 @@ def test_a_base64_body_event_is_decoded_and_writes_reach_the_shared_table(lambda
                                                     token=idp.member_token(member_id)))
     assert response["statusCode"] == 200
     payload = body_of(response)["data"]["memberEnroll"]
-    assert payload["userErrors"] == [] and payload["member"]["id"] == member_id
+    assert payload["userErrors"] == [] and payload["member"]["memberId"] == member_id
     # The same member through the in-process API used by every other test: one table.
-    assert client.as_(idp.member_token(member_id)).ok(ME) == {"me": {"id": member_id, "name": "Lambda Lena"}}
+    assert client.as_(idp.member_token(member_id)).ok(ME) == {"me": {"memberId": member_id, "name": "Lambda Lena"}}
 
 
 def test_a_named_stage_path_is_routed_without_the_stage_prefix(lambda_module, idp, member_id):

@@ -78,7 +78,7 @@ def test_update_profile_before_enrolling_is_a_typed_error(member):
     assert [e["code"] for e in out["userErrors"]] == ["NOT_ENROLLED"]
 
 
-MEMBER = "query M($id: ID!) { member(id: $id) { id email } }"
+MEMBER = "query M($id: ID!) { member(id: $id) { id memberId email } }"
 
 
 def test_a_member_cannot_read_another_member_by_id_or_alias(client, idp):
@@ -111,14 +111,14 @@ def test_staff_read_members_and_page_through_them_with_cursors(client, idp, admi
         mid = f"m-{uuid.uuid4().hex[:8]}"
         enroll(client.as_(idp.member_token(mid)))
         ids.append(mid)
-    assert admin.ok(MEMBER, {"id": ids[0]})["member"]["id"] == ids[0]
+    assert admin.ok(MEMBER, {"id": ids[0]})["member"]["memberId"] == ids[0]
     seen, after = [], None
     for _ in range(1000):
         page = admin.ok("query($after: String) { members(first: 2, after: $after) "
-                        "{ edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }",
+                        "{ edges { cursor node { memberId } } pageInfo { hasNextPage endCursor } } }",
                         {"after": after})["members"]
         assert len(page["edges"]) <= 2
-        seen += [e["node"]["id"] for e in page["edges"]]
+        seen += [e["node"]["memberId"] for e in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]

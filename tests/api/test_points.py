@@ -179,8 +179,9 @@ def test_redeem_spends_points_for_a_coupon_the_storefront_consumes_once(client, 
     assert out["redemption"]["points"] == 40 and out["redemption"]["status"] == "ISSUED"
     assert points(enrolled)["available"] == 60
     store = client.as_(idp.service_token())
-    valid = store.ok("query($c: String!) { couponValidate(code: $c) { status points reward { id } } }", {"c": code})
-    assert valid["couponValidate"] == {"status": "ISSUED", "points": 40, "reward": {"id": reward_id}}
+    valid = store.ok("query($c: String!) { couponValidate(code: $c) { status points reward { rewardId } } }",
+                     {"c": code})
+    assert valid["couponValidate"] == {"status": "ISSUED", "points": 40, "reward": {"rewardId": reward_id}}
     consume = "mutation($c: String!, $o: ID!) { couponConsume(code: $c, orderId: $o) { redemption { status } userErrors { code } } }"
     assert store.ok(consume, {"c": code, "o": "9001"})["couponConsume"]["redemption"]["status"] == "CONSUMED"
     assert store.ok(consume, {"c": code, "o": "9002"})["couponConsume"]["userErrors"] == [{"code": "ALREADY_CONSUMED"}]

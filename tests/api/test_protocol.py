@@ -112,13 +112,12 @@ def test_an_exception_before_execution_is_logged_and_masked_as_a_500(member, mon
 
     monkeypatch.setattr(strawberry_schema, "validate", broken)
     cid = f"cid-{uuid.uuid4().hex}"
-    with caplog.at_level(logging.ERROR, logger="kizuna.http"):
+    with caplog.at_level(logging.ERROR):
         r = member(f"query Probe{uuid.uuid4().hex} {{ me {{ id }} }}", headers={"x-correlation-id": cid})
     assert r.status == 500
     assert r.error_codes() == ["INTERNAL"]
     assert "secret-internal-detail" not in json.dumps(r.body)
-    logged = [rec for rec in caplog.records if getattr(rec, "correlation_id", None) == cid
-              and rec.name == "kizuna.http"]
+    logged = [rec for rec in caplog.records if getattr(rec, "correlation_id", None) == cid]
     assert [rec.levelno for rec in logged] == [logging.ERROR]
     assert logged[0].exc_info and "secret-internal-detail" in str(logged[0].exc_info[1])
 
@@ -214,15 +213,51 @@ def test_a_request_error_has_no_data_and_is_400_only_for_graphql_response_json(a
     assert response.headers["content-type"] == accept
 
 
+# The repros of a field error answered 400: an authorization error on a non-null root field nulls the
+# whole `data`, but it is still a field error (execution ran, `data` is there), so it is a 200 for
+# both media types, and the message and code reach Apollo, urql, Relay and gql as GraphQL errors.
+NON_NULL_ROOT_REFUSALS = [
+    ("member", "{ members(first: 1) { edges { cursor } } }", "members", "FORBIDDEN",
+     "You are not allowed to do this."),
+    ("anonymous", 'mutation { rewardRedeem(rewardId: "r-1") { userErrors { code } } }', "rewardRedeem",
+     "UNAUTHENTICATED", "Sign in to do this."),
+    ("anonymous", "{ members(first: 1) { edges { cursor } } }", "members", "UNAUTHENTICATED", "Sign in to do this."),
+]
+
+
+@pytest.mark.parametrize("caller, query, field, code, message", NON_NULL_ROOT_REFUSALS,
+                         ids=["members-as-member", "rewardRedeem-without-token", "members-without-token"])
 @pytest.mark.parametrize("accept", [JSON, GRAPHQL_RESPONSE])
-def test_an_authorization_error_on_a_non_null_root_field_is_a_200_with_data_null(member, accept):
-    # `members` is non-null, so a member's FORBIDDEN nulls the whole `data`: a field error, not a
-    # request error. Apollo and other clients read it as such only with status 200.
-    r, response = post(member, {"query": "{ members(first: 1) { edges { cursor } } }"}, accept)
+def test_an_authorization_error_on_a_non_null_root_field_is_a_200_with_data_null(client, enrolled, accept, caller,
+                                                                                 query, field, code, message):
+    r, response = post(enrolled if caller == "member" else client, {"query": query}, accept)
     assert r.status == 200, r.body
-    assert r.body["data"] is None
-    assert codes(r) == ["FORBIDDEN"] and r.errors[0]["path"] == ["members"]
+    assert "data" in r.body and r.body["data"] is None
+    assert [(e["message"], e["extensions"]["code"], e["path"]) for e in r.errors] == [(message, code, [field])]
     assert response.headers["content-type"] == accept
+
+
+@pytest.mark.parametrize("accept", [JSON, GRAPHQL_RESPONSE])
+def test_the_same_error_on_a_nullable_root_field_is_a_200_too(client, accept):
+    # `me` is nullable: the error nulls only `me`. Same status as above: it depends on the `data` entry only.
+    r, response = post(client, {"query": ME}, accept)
+    assert (r.status, r.body["data"]) == (200, {"me": None}), r.body
+    assert [(e["message"], e["extensions"]["code"]) for e in r.errors] == [("Sign in to do this.", "UNAUTHENTICATED")]
+    assert response.headers["content-type"] == accept
+
+
+@pytest.mark.parametrize("extensions", ['"x"', "1", "true", "[]"])
+@pytest.mark.parametrize("accept", [JSON, GRAPHQL_RESPONSE])
+def test_extensions_that_are_not_an_object_make_a_request_that_is_not_well_formed(member, extensions, accept):
+    r, _ = post(member, f'{{"query": "{ME}", "extensions": {extensions}}}'.encode(), accept)
+    assert r.status == 400, r.body
+    assert r.body == {"errors": [{"message": "`extensions` must be an object.", "extensions": {"code": "BAD_REQUEST"}}]}
+
+
+@pytest.mark.parametrize("extensions", ["null", "{}", '{"persistedQuery": {"version": 1}}'])
+def test_extensions_that_are_an_object_or_null_are_served(member, extensions):
+    r, _ = post(member, f'{{"query": "{ME}", "extensions": {extensions}}}'.encode())
+    assert (r.status, r.body) == (200, {"data": {"me": None}})
 
 
 def test_requests_stay_application_json_only(member):

@@ -150,7 +150,7 @@ def receipt_exists(tenant: str, webhook_id: str) -> bool:
 
 NOTHING = {"available": 0, "pending": 0, "lifetime": 0, "debt": 0}
 FAILURES = """query F($first: Int, $after: String) { webhookFailures(first: $first, after: $after) {
-  edges { cursor node { id receivedAt topic webhookId errors { code field message } body bodyBytes truncated
+  edges { cursor node { id failureId receivedAt topic webhookId errors { code field message } body bodyBytes truncated
   correlationId } } pageInfo { hasNextPage endCursor } } }"""
 
 
@@ -288,7 +288,7 @@ def test_signed_deliveries_that_can_never_apply_are_kept_as_failures_and_answere
     for payload in (negative, absurd, wrong_types):
         assert not list(TableItem.query(keys.order_pk(tenant, str(payload["id"]))))
     listed = list_failures(admin)
-    by_id = {f["id"]: f for f in listed}
+    by_id = {f["failureId"]: f for f in listed}
     assert set(failure_ids) <= set(by_id)
     negative_failure = by_id[failure_ids[3]]
     assert negative_failure["topic"] == "orders/paid" and negative_failure["webhookId"]
@@ -311,7 +311,7 @@ def test_a_failure_keeps_at_most_8_kib_of_the_body(shop, shopper, email, admin):
     order = shopify_order(email=email) | {"note": "雪" * 6000, "total_price": "-1"}  # 18 KB of three-byte text
     r = shop.send("orders/paid", order)
     assert r.body["outcome"] == "REJECTED"
-    kept = next(f for f in list_failures(admin) if f["id"] == r.body["failureId"])
+    kept = next(f for f in list_failures(admin) if f["failureId"] == r.body["failureId"])
     assert kept["truncated"] and len(kept["body"].encode()) <= 8 * 1024 < kept["bodyBytes"]
     assert json.dumps(order).startswith(kept["body"])  # the start of the body, cut on a character
 
@@ -323,9 +323,9 @@ def test_webhook_failures_are_for_admins_newest_first_in_pages(shop, shopper, em
         clock.set(t0 + timedelta(minutes=i))
         ids.append(shop.send("orders/paid", shopify_order(email=email) | {"total_price": "-1"}).body["failureId"])
     first = admin.ok(FAILURES, {"first": 2})["webhookFailures"]
-    assert [e["node"]["id"] for e in first["edges"]] == ids[::-1][:2] and first["pageInfo"]["hasNextPage"]
+    assert [e["node"]["failureId"] for e in first["edges"]] == ids[::-1][:2] and first["pageInfo"]["hasNextPage"]
     after = admin.ok(FAILURES, {"first": 1, "after": first["pageInfo"]["endCursor"]})["webhookFailures"]
-    assert [e["node"]["id"] for e in after["edges"]] == [ids[0]]
+    assert [e["node"]["failureId"] for e in after["edges"]] == [ids[0]]
     moderator = client.as_(idp.staff_token("staff-mod", "kizuna-moderators"))
     for who in (moderator, shopper, client.as_(idp.service_token())):
         assert who(FAILURES, {"first": 1}).error_codes() == ["FORBIDDEN"]
@@ -414,6 +414,90 @@ def test_a_refund_listed_on_a_late_orders_paid_is_applied_once(shop, shopper, em
     assert (late.body["outcome"], late.body["points"], late.body["pointsReversed"]) == ("CREDITED", ORDER_POINTS, 34)
     assert shop.send("refunds/create", refund).body["outcome"] == "DUPLICATE"
     assert points(shopper)["pending"] == ORDER_POINTS - 34
+
+
+def tee_refund(order: dict[str, Any], *, subtotal: Any = 34.2, quantity: int = 1, **changes: Any) -> dict[str, Any]:
+    """refunds_create.json for this order: one tee (of the two bought, 76.00 before the discount) at `subtotal`."""
+    refund = load("refunds_create.json") | {"order_id": order["id"], "id": fresh_id()}
+    refund["refund_line_items"][0] |= {"subtotal": subtotal, "quantity": quantity, **changes}
+    return refund
+
+
+def test_a_refund_beyond_what_is_left_of_a_line_is_rejected_kept_for_staff_and_changes_nothing(
+        shop, shopper, member_id, email, tenant):
+    order = shopify_order(email=email)
+    shop.send("orders/paid", order)
+    lines_before = record_of(tenant, member_id, order["id"]).lines
+    cases = [
+        (tee_refund(order, subtotal=999), "OUT_OF_RANGE", "refund_line_items.0.subtotal"),
+        (tee_refund(order, quantity=3), "OUT_OF_RANGE", "refund_line_items.0.quantity"),
+        (tee_refund(order, line_item_id=fresh_id()), "NOT_FOUND", "refund_line_items.0.line_item_id"),
+    ]
+    for refund, code, field in cases:
+        r = shop.send("refunds/create", refund)
+        assert (r.status, r.body["outcome"]) == (200, "REJECTED"), r.body
+        assert [(e["code"], e["field"]) for e in r.body["errors"]] == [(code, field)], r.body
+        kept = WebhookFailure.get(keys.webhook_failures_pk(tenant), r.body["failureId"], consistent_read=True)
+        assert (kept.topic, kept.errors[0]["code"], kept.errors[0]["field"]) == ("refunds/create", code, field)
+    assert record_of(tenant, member_id, order["id"]).lines == lines_before
+    assert points(shopper)["pending"] == ORDER_POINTS
+    # Partial refunds add up: both tees one by one (34 and 34 of the line's 68 points), then a third is refused.
+    for _ in range(2):
+        r = shop.send("refunds/create", tee_refund(order))
+        assert (r.body["outcome"], r.body["points"]) == ("REVERSED", 34), r.body
+    third = shop.send("refunds/create", tee_refund(order, subtotal=1))
+    assert (third.status, third.body["outcome"]) == (200, "REJECTED")
+    assert [(e["code"], e["field"]) for e in third.body["errors"]] == [("OUT_OF_RANGE", "refund_line_items.0.quantity")]
+    assert points(shopper) == {"available": 0, "pending": ORDER_POINTS - 68, "lifetime": ORDER_POINTS, "debt": 0}
+    assert_books_balance(tenant, member_id)
+
+
+def test_an_order_listing_refunds_that_exceed_its_lines_is_rejected_and_nothing_of_it_is_credited(
+        shop, shopper, email, tenant):
+    order = shopify_order(email=email)
+    both = [tee_refund(order, subtotal=68.4, quantity=2), tee_refund(order, subtotal=68.4, quantity=2)]
+    r = shop.send("orders/paid", order | {"financial_status": "refunded", "refunds": both})
+    assert (r.status, r.body["outcome"]) == (200, "REJECTED"), r.body
+    assert sorted((e["code"], e["field"]) for e in r.body["errors"]) == [
+        ("OUT_OF_RANGE", "refunds.1.refund_line_items.0.quantity"),
+        ("OUT_OF_RANGE", "refunds.1.refund_line_items.0.subtotal")]
+    assert points(shopper) == NOTHING
+    assert not list(TableItem.query(keys.order_pk(tenant, str(order["id"]))))
+    # The same order with the refunds it really had goes through, each refund once.
+    fine = shop.send("orders/paid", order | {"financial_status": "refunded", "refunds": both[:1]})
+    assert (fine.body["outcome"], fine.body["points"], fine.body["pointsReversed"]) == ("CREDITED", ORDER_POINTS, 68)
+
+
+def test_a_listed_refund_that_no_longer_fits_is_rejected_while_the_order_and_other_refunds_stand(
+        shop, shopper, member_id, email, tenant):
+    order = shopify_order(email=email)
+    first = tee_refund(order, subtotal=68.4, quantity=2)
+    assert shop.send("orders/paid", order).body["outcome"] == "CREDITED"
+    assert shop.send("refunds/create", first).body["points"] == 68
+    # The order again, listing another refund of the tees (they were refunded already) and the first one.
+    other = tee_refund(order, subtotal=10, quantity=1)
+    r = shop.send("orders/paid", order | {"financial_status": "refunded", "refunds": [first, other]})
+    assert (r.status, r.body["outcome"]) == (200, "REJECTED"), r.body
+    assert sorted((e["code"], e["field"]) for e in r.body["errors"]) == [
+        ("OUT_OF_RANGE", "refunds.1.refund_line_items.0.quantity"),
+        ("OUT_OF_RANGE", "refunds.1.refund_line_items.0.subtotal")]
+    assert points(shopper)["pending"] == ORDER_POINTS - 68
+    assert_books_balance(tenant, member_id)
+
+
+def test_a_guest_orders_refund_beyond_its_line_is_rejected_and_not_kept_with_it(shop, tenant):
+    email = f"ren.guest+{uuid.uuid4().hex[:8]}@example.com"
+    order = load("orders_paid_guest.json") | {"id": fresh_id(), "email": email, "contact_email": email,
+                                              "processed_at": stamp(datetime.now(timezone.utc))}
+    assert shop.send("orders/paid", order).body["outcome"] == "HELD_FOR_ENROLLMENT"
+    line = order["line_items"][0]
+    refund = load("refunds_create.json") | {"order_id": order["id"], "id": fresh_id()}
+    refund["refund_line_items"][0] |= {"line_item_id": line["id"], "quantity": line["quantity"] + 1, "subtotal": 1}
+    r = shop.send("refunds/create", refund)
+    assert (r.status, r.body["outcome"]) == (200, "REJECTED"), r.body
+    assert [(e["code"], e["field"]) for e in r.body["errors"]] == [("OUT_OF_RANGE", "refund_line_items.0.quantity")]
+    held = next(iter(TableItem.query(keys.email_pk(tenant, email), consistent_read=True)))
+    assert held.refunds == []
 
 
 def test_orders_fulfilled_starts_the_return_window_at_the_fulfillment(shop, shopper, member_id, email, tenant,

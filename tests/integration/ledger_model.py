@@ -2,9 +2,11 @@
 
 The model is written from the program's rules as README.md and docs/design.md state them, not from
 the code under test: points per order from the earn rate and rounding, refunds in proportion to what
-was paid for a line, the return window, debt repaid first, oldest-expiring points spent and expired
-first, stock and per-member limits, and replays (same order, refund, review or idempotency key)
-changing nothing. It imports nothing from `domain` or `infra` except the program's configuration
+was paid for a line, returns checked against what is left of each line (a refund or an exchange asking
+more units or money than are left, or naming a line the order does not have, is refused and changes
+nothing; partial refunds add up), the return window, debt repaid first, oldest-expiring points spent
+and expired first, stock and per-member limits, and replays (same order, refund, review or idempotency
+key) changing nothing. It imports nothing from `domain` or `infra` except the program's configuration
 types, which it only reads.
 
 Two things the model cannot know in advance are taken from the system and checked, not trusted:
@@ -63,9 +65,11 @@ class ModelMismatch(AssertionError):
 
 @dataclass(frozen=True)
 class Refused:
-    """The step must be refused with one of these error codes, and must change nothing."""
+    """The step must be refused with one of these error codes, and must change nothing. With
+    `problems`, exactly these (field, code) pairs, all at once."""
 
     codes: frozenset[str]
+    problems: frozenset[tuple[str, str]] | None = None
 
 
 def refused(*codes: str) -> Refused:
@@ -77,9 +81,23 @@ class Line:
     id: str
     paid: Decimal  # its share of the order's basis, kept to 1/10,000 of the currency
     claim: Fraction  # its exact share of the order's points, before any rounding
+    quantity: int = 1
+    gross: Decimal = Decimal(0)  # unit price times quantity
     points: int = 0
     refunded: Decimal = Decimal(0)
     reversed: int = 0
+    returned: Decimal = Decimal(0)  # money refunded for it, in all
+    returned_quantity: int = 0
+
+    @property
+    def money_left(self) -> Decimal:
+        """A line's refunds add up to at most its price times its quantity (its share of what was paid,
+        if that is more: under the "total" basis it includes tax and shipping)."""
+        return max(self.gross, self.paid) - self.returned
+
+    @property
+    def units_left(self) -> int:
+        return self.quantity - self.returned_quantity
 
 
 @dataclass
@@ -217,7 +235,8 @@ class Books:
         claims = [exact * g / sum(gross) if sum(gross) else Fraction(0) for g in gross]
         order = OrderState(
             order_id,
-            {str(i + 1): Line(str(i + 1), _to_4_places(p), c) for i, (p, c) in enumerate(zip(paid, claims))},
+            {str(i + 1): Line(str(i + 1), _to_4_places(p), c, quantity=qty, gross=Decimal(price * qty))
+             for i, ((price, qty), p, c) in enumerate(zip(lines, paid, claims))},
             points=points, pending=0, status="RELEASED",
             release_at=(delivered_at or ordered_at) + timedelta(days=self.program.return_window_days),
             delivered=delivered_at is not None)
@@ -252,19 +271,51 @@ class Books:
         return "DELIVERY_RECORDED"
 
     # -- returns -------------------------------------------------------------------------------------------
+    @staticmethod
+    def _beyond_what_is_left(order: OrderState, returned: list[tuple[str, Decimal, int | None]]) -> Refused | None:
+        """Every reason a return does not fit the order, at once: a line it does not have; more money
+        or units of a line than are left (a line named twice counts with both), reported at the entry
+        where the line's total first goes past what is left."""
+        problems = set()
+        money: dict[str, Decimal] = {}
+        units: dict[str, int] = {}
+        for i, (line_id, amount, quantity) in enumerate(returned):
+            line = order.lines.get(line_id)
+            if line is None:
+                problems.add((f"lines.{i}.lineItemId", "NOT_FOUND"))
+                continue
+            before = money.get(line_id, Decimal(0))
+            money[line_id] = before + amount
+            if money[line_id] > line.money_left >= before:
+                problems.add((f"lines.{i}.amount", "OUT_OF_RANGE"))
+            if quantity is not None:
+                had = units.get(line_id, 0)
+                units[line_id] = had + quantity
+                if units[line_id] > line.units_left >= had:
+                    problems.add((f"lines.{i}.quantity", "OUT_OF_RANGE"))
+        if not problems:
+            return None
+        return Refused(frozenset(code for _, code in problems), frozenset(problems))
+
     def refund(self, member_id: str, order_id: str, return_id: str,
-               refunded: dict[str, Decimal]) -> tuple[int, int, bool]:
-        """(points reversed, bonus, duplicate). Per line, cumulatively: after refunds adding up to what
-        was paid for a line, exactly its points are reversed; never more. The order's own held points
-        go first, then available points; what was already spent becomes debt."""
+               refunded: list[tuple[str, Decimal, int | None]]) -> tuple[int, int, bool] | Refused:
+        """(points reversed, bonus, duplicate), or refused when it does not fit what is left of the
+        order (then it changes nothing and its id stays unused). Per line, cumulatively: after refunds
+        adding up to what was paid for a line, exactly its points are reversed; never more. The order's
+        own held points go first, then available points; what was already spent becomes debt."""
         m = self.members[member_id]
         if return_id in m.returns:
             return 0, 0, True
-        m.returns.add(return_id)
         order = m.orders[order_id]
+        refusal = self._beyond_what_is_left(order, refunded)
+        if refusal is not None:
+            return refusal
+        m.returns.add(return_id)
         points = 0
-        for line_id, amount in refunded.items():
+        for line_id, amount, quantity in refunded:
             line = order.lines[line_id]
+            line.returned += amount
+            line.returned_quantity += quantity or 0
             line.refunded = min(line.refunded + amount, line.paid)
             if line.paid == 0 or line.refunded >= line.paid:
                 target = line.points
@@ -283,11 +334,17 @@ class Books:
         m.debt += points - from_pending - from_available
         return points, 0, False
 
-    def exchange(self, member_id: str, order_id: str, return_id: str, now: datetime) -> tuple[int, int, bool]:
-        """An exchange keeps the order's points and earns the exchange bonus (no return-rate gate here)."""
+    def exchange(self, member_id: str, order_id: str, return_id: str, now: datetime,
+                 exchanged: list[tuple[str, Decimal, int | None]] = ()) -> tuple[int, int, bool] | Refused:
+        """An exchange keeps the order's points and earns the exchange bonus (no return-rate gate here).
+        What it exchanges must fit what is left of the lines, but uses none of it (the customer keeps
+        goods of the line)."""
         m = self.members[member_id]
         if return_id in m.returns:
             return 0, 0, True
+        refusal = self._beyond_what_is_left(m.orders[order_id], list(exchanged))
+        if refusal is not None:
+            return refusal
         m.returns.add(return_id)
         assert self.program.exchange_bonus_max_return_rate is None
         bonus = self.program.exchange_bonus_points

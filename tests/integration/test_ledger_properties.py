@@ -17,7 +17,7 @@ import contextlib
 import os
 import uuid
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import pytest
@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from domain.errors import UserError
+from domain.errors import UserError, UserErrors
 from domain.members import Enrollment
 from domain.points.orders import Order, OrderLine, ReturnedLine, ReturnRequest, ReturnResolution
 from domain.points.program import ActionRule, EarnRate, ExpiryMode, Program
@@ -167,13 +167,18 @@ class LedgerMachine(RuleBasedStateMachine):
         return items
 
     def call(self, use_case: Any, *args: Any, unchanged: bool = False, **kw: Any) -> tuple[Any, str | None]:
-        """Run a use case: (result, None), or (None, error code) for a domain refusal. When the model
-        says the step is refused or a replay (`unchanged`), every item must stay as it was."""
+        """Run a use case: (result, None), or (None, error code) for a domain refusal; for several
+        problems at once, their codes joined by "+", and the (field, code) pairs in `self.problems`.
+        When the model says the step is refused or a replay (`unchanged`), every item must stay as it was."""
         before = self.snapshot() if unchanged else None
+        self.problems: frozenset[tuple[str, str]] = frozenset()
         try:
             result, code = use_case(*args, **kw), None
         except UserError as e:
             result, code = None, e.code.value
+        except UserErrors as e:
+            self.problems = frozenset((x.field or "", x.code.value) for x in e.errors)
+            result, code = None, "+".join(sorted({x.code.value for x in e.errors}))
         tally(f"{use_case.__name__}: " + (f"refused {code}" if code else "replayed" if unchanged else "applied"))
         if before is not None:
             assert self.snapshot() == before, f"{use_case.__name__} ({code or result}) should change nothing"
@@ -243,45 +248,82 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def send_return(self, req: ReturnRequest) -> None:
         debt = self.model.members[self.member_id].debt
+        asked = [(x.line_id, x.amount, x.quantity) for x in req.lines]
         if req.resolution is ReturnResolution.REFUND:
-            expected = self.model.refund(self.member_id, req.order_id, req.return_id,
-                                         {x.line_id: x.amount for x in req.lines})
+            expected = self.model.refund(self.member_id, req.order_id, req.return_id, asked)
         else:
-            expected = self.model.exchange(self.member_id, req.order_id, req.return_id, self.now)
+            expected = self.model.exchange(self.member_id, req.order_id, req.return_id, self.now, asked)
         self.sent_returns.append(req)
+        result, code = self.call(self.orders.process_return, req, self.now,
+                                 unchanged=isinstance(expected, Refused) or expected[2])
+        if isinstance(expected, Refused):
+            # Refused with every problem at once, each on its field, and nothing written (checked by `call`).
+            assert code is not None and set(code.split("+")) == expected.codes, (req, code, expected)
+            assert self.problems == expected.problems, (req, sorted(self.problems), sorted(expected.problems or ()))
+            return
         into_debt = self.model.members[self.member_id].debt > debt
         tally("return: " + ("duplicate" if expected[2] else "into debt" if into_debt else "reversed" if expected[0]
                             else "bonus" if expected[1] else "nothing to reverse"))
-        result, code = self.call(self.orders.process_return, req, self.now, unchanged=expected[2])
-        assert code is None, (req, code)
+        assert code is None, (req, code, sorted(self.problems))
         assert (result.points_reversed, result.bonus_points, result.duplicate) == expected, (req, result, expected)
 
-    def refund(self, order_id: str, return_id: str, line_id: str, amount: Decimal) -> None:
-        self.send_return(ReturnRequest(order_id, return_id, ReturnResolution.REFUND, (ReturnedLine(line_id, amount),)))
+    def refund(self, order_id: str, return_id: str, line_id: str, amount: Decimal, quantity: int | None = None) -> None:
+        self.send_return(ReturnRequest(order_id, return_id, ReturnResolution.REFUND,
+                                       (ReturnedLine(line_id, amount, quantity),)))
+
+    def returned_lines(self, data: st.DataObject, order_id: str) -> tuple[ReturnedLine, ...]:
+        """One or two lines of a return, drawn against what the model says is left of each: part of
+        it, exactly all of it, a percentage of the line (up to 120%: a confused order system), or a
+        little more than is left; the units not said, or some, all or one more than are left; now and
+        then a line the order does not have, or the same line twice."""
+        order = self.model.members[self.member_id].orders[order_id]
+        picked = []
+        for _ in range(data.draw(st.sampled_from((1, 1, 1, 2)), label="lines returned")):
+            line_id = data.draw(st.sampled_from([*order.lines] * 4 + ["9"]), label="line")
+            line = order.lines.get(line_id)
+            if line is None:
+                picked.append(ReturnedLine(line_id, Decimal("1.00")))
+                continue
+            left = line.money_left
+            how = data.draw(st.sampled_from(("part", "part", "all", "percent", "percent", "over")), label="amount")
+            if how == "part":
+                amount = (left * data.draw(st.integers(0, 100), label="percent left") / 100).quantize(
+                    Decimal("0.01"), rounding=ROUND_DOWN)
+            elif how == "all":
+                amount = left
+            elif how == "percent":
+                amount = (line.gross * data.draw(st.integers(0, 120), label="percent") / 100).quantize(Decimal("0.01"))
+            else:
+                amount = left + data.draw(st.sampled_from((Decimal("0.01"), Decimal(1), Decimal(25))), label="over by")
+            units = data.draw(st.sampled_from((None, None, None, "one", "all", "over")), label="units")
+            quantity = {None: None, "one": min(1, line.units_left), "all": line.units_left,
+                        "over": line.units_left + 1}[units]
+            picked.append(ReturnedLine(line_id, amount, quantity))
+        return tuple(picked)
 
     @precondition(lambda self: self.sent_orders)
-    @rule(later=LATER, jobs=JOBS, data=st.data(), percent=st.integers(0, 120),
-          kind=st.sampled_from(("refund", "refund", "exchange", "again", "changed")))
-    def order_returned(self, later: int, jobs: bool, data: st.DataObject, kind: str, percent: int) -> None:
-        """A refund of part of a line, all of it, or (a confused order system) more than was paid for
-        it; an exchange; or a return sent before: exactly as it was (a retry), or its id with another
-        line and amount. A return is applied once, and never again."""
+    @rule(later=LATER, jobs=JOBS, data=st.data(),
+          kind=st.sampled_from(("refund", "refund", "refund", "exchange", "again", "changed")))
+    def order_returned(self, later: int, jobs: bool, data: st.DataObject, kind: str) -> None:
+        """A refund of one or two lines that fits what is left of them, or (a confused order system)
+        does not: more money or units than are left, a line the order lacks; an exchange, with or
+        without lines (which must fit too); or a return sent before: exactly as it was (a retry), or
+        its id with other lines and amounts. A return is applied once, and never again; a refused one
+        changes nothing, and partial refunds add up until a line is used up."""
         self.time_passes(later, jobs)
         if kind == "again" and self.sent_returns:
             self.send_return(data.draw(st.sampled_from(self.sent_returns), label="return sent before"))
             return
         order_id = self.pick(data, list(self.sent_orders), "order")
         if kind == "exchange":
-            self.send_return(ReturnRequest(order_id, self.next_id("ret"), ReturnResolution.EXCHANGE))
+            lines = self.returned_lines(data, order_id) if data.draw(st.booleans(), label="with lines") else ()
+            self.send_return(ReturnRequest(order_id, self.next_id("ret"), ReturnResolution.EXCHANGE, lines))
             return
-        lines, _discount, _at = self.sent_orders[order_id]
-        line = data.draw(st.integers(1, len(lines)), label="line")
-        price, qty = lines[line - 1]
-        amount = (Decimal(price * qty) * percent / 100).quantize(Decimal("0.01"))
         old_ids = [r.return_id for r in self.sent_returns]
         return_id = self.pick(data, old_ids, "return id sent before") if kind == "changed" and old_ids \
             else self.next_id("ret")
-        self.refund(order_id, return_id, str(line), amount)
+        self.send_return(ReturnRequest(order_id, return_id, ReturnResolution.REFUND,
+                                       self.returned_lines(data, order_id)))
 
     # -- rewards -----------------------------------------------------------------------------------------
     def redeem(self, member_id: str, reward_id: str, key: str | None) -> None:
@@ -410,6 +452,10 @@ class LedgerMachine(RuleBasedStateMachine):
                         sum(int(x["reversed"]) for x in r.lines)) == (
                     o.status, o.pending, o.points, o.release_at, sum(x.reversed for x in o.lines.values())), (
                     order_id, r.serialize(), o)
+                # What came back of each line, in money and units: what later returns are checked against.
+                came_back = {x["id"]: (Decimal(x.get("returned", 0)), int(x.get("returnedQuantity", 0))) for x in r.lines}
+                assert came_back == {i: (x.returned, x.returned_quantity) for i, x in o.lines.items()}, (
+                    order_id, r.lines, o)
             used = {r["SK"]["S"]: int(r["count"]["N"]) for r in raws if r["SK"]["S"].startswith("RLIM#")}
             for reward in REWARDS:
                 if reward.per_member_limit is not None:  # the per-member counter, written by updates alone
@@ -449,6 +495,19 @@ def test_refunding_a_released_order_leaves_another_orders_pending_points_alone(s
     me = books.model.members[books.member_id]
     assert (me.available, me.pending) == (WELCOME_POINTS[0], 50)
     books.time_passes(15 * 24)
+    books.books_balance()
+    books.matches_the_model()
+
+
+def test_two_refunds_of_half_a_line_fit_and_a_third_is_refused_changing_nothing(services) -> None:
+    books = LedgerMachine()
+    books.record_order("o-1", [(30, 2)], 0, books.now, False)  # 60 points on the line's 60 dollars
+    books.refund("o-1", "ret-1", "1", Decimal(30), 1)
+    books.refund("o-1", "ret-2", "1", Decimal(30), 1)
+    books.refund("o-1", "ret-3", "1", Decimal(30), 1)  # the machine checks it is refused and writes nothing
+    line = books.model.members[books.member_id].orders["o-1"].lines["1"]
+    assert (line.reversed, line.returned, line.returned_quantity) == (60, Decimal(60), 2)
+    assert "ret-3" not in books.model.members[books.member_id].returns
     books.books_balance()
     books.matches_the_model()
 

@@ -10,10 +10,10 @@ from infra import keys
 from tests.conftest import enroll
 from tests.support import GraphQLClient
 
-ME = "{ me { id name email } }"
-MEMBER = "query M($id: ID!) { member(id: $id) { id name email } }"
+ME = "{ me { memberId name email } }"
+MEMBER = "query M($id: ID!) { member(id: $id) { memberId name email } }"
 MEMBERS = ("query L($after: String) { members(first: 100, after: $after) "
-           "{ edges { node { id name email } } pageInfo { hasNextPage endCursor } } }")
+           "{ edges { node { memberId name email } } pageInfo { hasNextPage endCursor } } }")
 
 
 @dataclass
@@ -44,7 +44,7 @@ def enrolled_in(client: GraphQLClient, issuer, tenant: str, member_id: str, name
     email = f"{name.split()[0].lower()}-{uuid.uuid4().hex[:8]}@example.com"
     member = client.as_(issuer.member_token(member_id, email=email))  # vouched for: the email is bound
     created = enroll(member, name=name, email=email)
-    assert created["id"] == member_id
+    assert created["memberId"] == member_id
     return Enrolled(tenant, member, client.as_(issuer.staff_token("staff-admin", "kizuna-admins")), name, email)
 
 
@@ -60,8 +60,8 @@ def all_members(staff: GraphQLClient) -> list[dict]:
 
 
 def test_the_same_member_id_in_two_tenants_sees_only_its_own_record(in_a, in_b, shared_id):
-    assert in_a.client.ok(ME) == {"me": {"id": shared_id, "name": in_a.name, "email": in_a.email}}
-    assert in_b.client.ok(ME) == {"me": {"id": shared_id, "name": in_b.name, "email": in_b.email}}
+    assert in_a.client.ok(ME) == {"me": {"memberId": shared_id, "name": in_a.name, "email": in_a.email}}
+    assert in_b.client.ok(ME) == {"me": {"memberId": shared_id, "name": in_b.name, "email": in_b.email}}
 
 
 def test_a_member_id_enrolled_only_in_one_tenant_is_not_enrolled_in_the_other(client, idp, other_idp):
@@ -72,22 +72,22 @@ def test_a_member_id_enrolled_only_in_one_tenant_is_not_enrolled_in_the_other(cl
 
 def test_staff_listing_members_never_sees_another_tenants_members(in_a, in_b, shared_id):
     listed_by_a = all_members(in_a.staff)
-    assert [m for m in listed_by_a if m["id"] == shared_id] == [
-        {"id": shared_id, "name": in_a.name, "email": in_a.email}]
+    assert [m for m in listed_by_a if m["memberId"] == shared_id] == [
+        {"memberId": shared_id, "name": in_a.name, "email": in_a.email}]
     assert in_b.email not in {m["email"] for m in listed_by_a}
     assert not any(m["name"].endswith("of B") for m in listed_by_a)  # no tenant b member, not just this one
 
     listed_by_b = all_members(in_b.staff)
-    assert [m for m in listed_by_b if m["id"] == shared_id] == [
-        {"id": shared_id, "name": in_b.name, "email": in_b.email}]
+    assert [m for m in listed_by_b if m["memberId"] == shared_id] == [
+        {"memberId": shared_id, "name": in_b.name, "email": in_b.email}]
     assert not any(m["name"].endswith("of A") for m in listed_by_b)
 
 
 def test_staff_asking_for_a_member_id_get_their_own_tenants_record(in_a, in_b, shared_id):
     assert in_a.staff.ok(MEMBER, {"id": shared_id}) == {
-        "member": {"id": shared_id, "name": in_a.name, "email": in_a.email}}
+        "member": {"memberId": shared_id, "name": in_a.name, "email": in_a.email}}
     assert in_b.staff.ok(MEMBER, {"id": shared_id}) == {
-        "member": {"id": shared_id, "name": in_b.name, "email": in_b.email}}
+        "member": {"memberId": shared_id, "name": in_b.name, "email": in_b.email}}
 
 
 def test_an_email_bound_in_one_tenant_is_free_in_another(client, idp, other_idp):

@@ -7,7 +7,7 @@ from pyflakes.api import checkRecursive
 from pyflakes.reporter import Reporter
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["api", "resolvers", "domain", "infra", "bench", "scripts", "tests"]
+PACKAGES = ["api", "resolvers", "domain", "infra", "bench", "scripts", "tests", "examples"]
 
 
 class Collect:

@@ -11,7 +11,7 @@ from domain import bounds
 from resolvers.scalars import bounded
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
-from resolvers.members.types import Member
+from resolvers.payloads import ChangedMember
 from resolvers.permissions import IsMember
 
 
@@ -25,9 +25,8 @@ class MemberEnrollInput:
     referral_code: str | None = bounded(bounds.CODE, default=None, description="A friend's referral code.")
 
 
-@strawberry.type
-class MemberEnrollPayload:
-    member: Member | None = None
+@strawberry.type(description="The new member, welcome points included.")
+class MemberEnrollPayload(ChangedMember):
     user_errors: list[UserErrorType] = strawberry.field(default_factory=list)
 
 
@@ -47,9 +46,7 @@ def member_enroll(info: Info, input: MemberEnrollInput) -> MemberEnrollPayload:
                                 verified_email=ctx.principal.verified_email)
     # Orders placed with this email before joining, then the signup, referral and profile rules.
     ctx.welcome.enrolled(member, referrer or None, now)
-    ctx.forget_member(member_id)
-    member = ctx.members.get(member_id) or member
-    return MemberEnrollPayload(member=Member.of(member))
+    return MemberEnrollPayload(changed_member=member_id)
 
 
 field = strawberry.mutation(resolver=member_enroll, permission_classes=[IsMember],

@@ -16,6 +16,7 @@ from resolvers.points.mutations import reward_save as reward_m
 @strawberry.type
 class PointsMutations:
     program_update = program_m.field
+    action_rule_save = rules_m.save_field
     action_rule_set = rules_m.set_field
     action_rule_remove = rules_m.remove_field
     reward_save = reward_m.field

@@ -7,6 +7,7 @@ from domain.access import Kind
 from resolvers.scalars import CodeArg
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
+from resolvers.payloads import ChangedMember, ChangedReward
 from resolvers.permissions import IsService, Requires
 from resolvers.points.types import Redemption
 
@@ -16,16 +17,21 @@ class CanCancelRedemption(Requires):
         return principal.kind in (Kind.MEMBER, Kind.SERVICE) or principal.is_staff()
 
 
-@strawberry.type
-class CouponPayload:
+@strawberry.type(description="The coupon as the change left it, with its member (points back after a cancel) and "
+                             "reward (stock back).")
+class CouponPayload(ChangedMember, ChangedReward):
     redemption: Redemption | None = None
     user_errors: list[UserErrorType] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, r: Redemption) -> "CouponPayload":
+        return cls(redemption=r, changed_member=str(r.member_id), changed_reward=str(r.reward.reward_id))
 
 
 @payload_errors(CouponPayload)
 def coupon_consume(info: Info, code: CodeArg, order_id: strawberry.ID) -> CouponPayload:
     ctx = info.context
-    return CouponPayload(redemption=Redemption.of(ctx.rewards.consume(code, str(order_id), ctx.now())))
+    return CouponPayload.of(Redemption.of(ctx.rewards.consume(code, str(order_id), ctx.now())))
 
 
 @payload_errors(CouponPayload)
@@ -33,7 +39,7 @@ def redemption_cancel(info: Info, code: CodeArg) -> CouponPayload:
     ctx = info.context
     # A member may cancel only their own coupon; to them another member's code does not exist.
     r = ctx.rewards.cancel(code, ctx.now(), member_id=ctx.principal.member_id)
-    return CouponPayload(redemption=Redemption.of(r))
+    return CouponPayload.of(Redemption.of(r))
 
 
 consume_field = strawberry.mutation(resolver=coupon_consume, permission_classes=[IsService],

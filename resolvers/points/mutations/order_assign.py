@@ -7,34 +7,33 @@ from domain.errors import ErrorCode, UserError
 from infra.audit import audit_entry
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
-from resolvers.members.queries import load_member
-from resolvers.members.types import Member
+from resolvers.nodes import key_for
+from resolvers.payloads import ChangedMember
 from resolvers.permissions import IsAdmin
 from resolvers.points.mutations.order_record import OrderOutcome
-from resolvers.scalars import TextArg
+from resolvers.scalars import RefArg, TextArg
 
 
-@strawberry.type
-class OrderAssignPayload:
+@strawberry.type(description="What crediting the order did, and the member with their new points.")
+class OrderAssignPayload(ChangedMember):
     outcome: OrderOutcome | None = None
     order_id: strawberry.ID | None = None
     points: int = 0
-    member: Member | None = None
     user_errors: list[UserErrorType] = strawberry.field(default_factory=list)
 
 
 @payload_errors(OrderAssignPayload)
-def order_assign(info: Info, order_id: strawberry.ID, member_id: strawberry.ID, reason: TextArg) -> OrderAssignPayload:
+def order_assign(info: Info, order_id: strawberry.ID, member_id: RefArg, reason: TextArg) -> OrderAssignPayload:
     ctx = info.context
+    member = key_for(str(member_id), "Member", "memberId")
     if not reason.strip():
         raise UserError(ErrorCode.REQUIRED, "Say why this order belongs to this member.", "reason")
     now = ctx.now()
-    audit = audit_entry(ctx.require_tenant(), ctx.actor, "order.assign", now, member_id=member_id,
+    audit = audit_entry(ctx.require_tenant(), ctx.actor, "order.assign", now, member_id=member,
                         detail={"orderId": order_id}, reason=reason.strip())
-    result = ctx.orders.assign(order_id, member_id, now, audit)
-    ctx.forget_member(member_id)
+    result = ctx.orders.assign(order_id, member, now, audit)
     return OrderAssignPayload(outcome=result.outcome, order_id=strawberry.ID(result.order_id), points=result.points,
-                              member=load_member(info, member_id))
+                              changed_member=member)
 
 
 field = strawberry.mutation(

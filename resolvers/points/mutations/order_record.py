@@ -10,24 +10,27 @@ from infra.points.orders import OrderResult
 
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
+from resolvers.payloads import ChangedMember
 from resolvers.permissions import IsService
 from resolvers.points.inputs import OrderInput
 
 OrderOutcome = strawberry.enum(OutcomeRule, description="What recording the order did.")
 
 
-@strawberry.type
-class OrderRecordPayload:
+@strawberry.type(description="What recording the order did, and its member when the order is a member's (readable "
+                             "by callers who may read members; the order system itself gets `memberId` and `points`).")
+class OrderRecordPayload(ChangedMember):
     outcome: OrderOutcome | None = None
     order_id: strawberry.ID | None = None
-    member_id: strawberry.ID | None = None
+    member_id: strawberry.ID | None = strawberry.field(default=None, description="The member's own id, when known.")
     points: int = 0
     user_errors: list[UserErrorType] = strawberry.field(default_factory=list)
 
     @classmethod
     def of(cls, r: OrderResult) -> "OrderRecordPayload":
         return cls(outcome=r.outcome, order_id=strawberry.ID(r.order_id),
-                   member_id=strawberry.ID(r.member_id) if r.member_id else None, points=r.points)
+                   member_id=strawberry.ID(r.member_id) if r.member_id else None, points=r.points,
+                   changed_member=r.member_id or None)
 
 
 @payload_errors(OrderRecordPayload)

@@ -3,27 +3,27 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.scalars import TextArg
+from resolvers.scalars import RefArg, TextArg
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
-from resolvers.members.queries import load_member
-from resolvers.members.types import Member
+from resolvers.nodes import key_for
+from resolvers.payloads import ChangedMember
 from resolvers.permissions import IsAdmin
 
 
-@strawberry.type
-class PointsAdjustPayload:
-    member: Member | None = None
+@strawberry.type(description="The member with their new points.")
+class PointsAdjustPayload(ChangedMember):
     user_errors: list[UserErrorType] = strawberry.field(default_factory=list)
 
 
 @payload_errors(PointsAdjustPayload)
-def points_adjust(info: Info, member_id: strawberry.ID, points: int, reason: TextArg) -> PointsAdjustPayload:
+def points_adjust(info: Info, member_id: RefArg, points: int, reason: TextArg) -> PointsAdjustPayload:
     ctx = info.context
-    ctx.adjustments.adjust(str(member_id), points, reason, ctx.actor, ctx.now())
-    ctx.forget_member(str(member_id))
-    return PointsAdjustPayload(member=load_member(info, str(member_id)))
+    member = key_for(str(member_id), "Member", "memberId")
+    ctx.adjustments.adjust(member, points, reason, ctx.actor, ctx.now())
+    return PointsAdjustPayload(changed_member=member)
 
 
 field = strawberry.mutation(resolver=points_adjust, permission_classes=[IsAdmin],
-                            description="Admin: adjust a member's points, up or down, with a reason.")
+                            description="Admin: adjust a member's points (`memberId`: their `id` or own id), up or "
+                                        "down, with a reason.")

@@ -3,35 +3,39 @@ from __future__ import annotations
 
 import strawberry
 
-
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
+from resolvers.nodes import key_for
+from resolvers.payloads import ChangedMember, ChangedReward
 from resolvers.permissions import IsMember
-from resolvers.scalars import OptionalKeyArg
+from resolvers.scalars import OptionalKeyArg, RefArg
 from resolvers.points.types import Redemption
 
 
-@strawberry.type
-class RewardRedeemPayload:
+@strawberry.type(description="The coupon, and the member and reward it changed (new points, stock left).")
+class RewardRedeemPayload(ChangedMember, ChangedReward):
     redemption: Redemption | None = None
     user_errors: list[UserErrorType] = strawberry.field(default_factory=list)
 
 
 @payload_errors(RewardRedeemPayload)
-def reward_redeem(info: Info, reward_id: strawberry.ID, idempotency_key: OptionalKeyArg = None) -> RewardRedeemPayload:
+def reward_redeem(info: Info, reward_id: RefArg, idempotency_key: OptionalKeyArg = None) -> RewardRedeemPayload:
     ctx = info.context
     key = idempotency_key or ctx.idempotency_key
     member_id = ctx.principal.member_id
     assert member_id is not None
+    slug = key_for(str(reward_id), "Reward", "rewardId")
     tier = None
-    cached = ctx.programs.reward(str(reward_id))
+    cached = ctx.programs.reward(slug)
     if cached and cached.reward.tier_gate:
         member = ctx.members.get(member_id)
         tier = member.tier if member else None
-    r = ctx.rewards.redeem(member_id, str(reward_id), ctx.now(), key, tier)
-    return RewardRedeemPayload(redemption=Redemption.of(r))
+    r = ctx.rewards.redeem(member_id, slug, ctx.now(), key, tier)
+    return RewardRedeemPayload(redemption=Redemption.of(r), changed_member=member_id, changed_reward=slug)
 
 
-field = strawberry.mutation(resolver=reward_redeem, permission_classes=[IsMember],
-                            description="Redeem a reward. The same idempotency key (argument or Idempotency-Key "
-                                        "header) and input return the same redemption.")
+field = strawberry.mutation(
+    resolver=reward_redeem, permission_classes=[IsMember],
+    description="Redeem a reward (`rewardId`: its `id` or its own id). The same idempotency key (argument or "
+                "Idempotency-Key header) and input return the same redemption. Outside the reward's window "
+                "(`startsAt`/`endsAt`) or while it is switched off: `NOT_AVAILABLE`.")
