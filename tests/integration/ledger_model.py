@@ -75,22 +75,6 @@ def months_after(at: datetime, months: int) -> datetime:
     return at.replace(year=year, month=month, day=min(at.day, calendar.monthrange(year, month)[1]))
 
 
-# -- two known faults of inactivity expiry the model follows, each pinned by a strict xfail test ----------------
-# The inactivity job finds a member only through the due mark that an activity writes while the program
-# is "after inactivity" (GSI2 `DUE#INACTIVE`, at the activity plus N months), and its run removes the
-# mark. So a member whose last activity was before the switch, or who gets points without activity after
-# an inactivity expiry (a release, staff), is never expired, though `expiringSoon` announces their
-# points at last activity plus N months, a date that may be long past.
-# `test_points_announced_to_expire_for_inactivity_since_before_the_switch_expire_then` and
-# `test_points_credited_after_an_inactivity_expiry_expire_when_announced` pin it. True: the model's
-# inactivity job follows the due mark; False: every member inactive for N months loses everything.
-INACTIVE_ONLY_WHEN_MARKED = True
-# Under "after inactivity" `expiringSoon` shows only the inactivity date, never a sooner bucket dated
-# before the switch, which the expire job takes on its date (and `points.expiring_soon` announces).
-# `test_a_bucket_dated_before_the_switch_to_inactivity_is_announced_before_it_expires` pins it.
-EXPIRING_SOON_SHOWS_ONLY_INACTIVITY = True
-
-
 class ModelMismatch(AssertionError):
     pass
 
@@ -173,7 +157,6 @@ class MemberState:
     references: set[str] = field(default_factory=set)
     keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # idempotency key -> (reward, code)
     last_activity: datetime | None = None  # enrolling counts, like any activity
-    inactive_at: datetime | None = None  # the due mark: when the inactivity job takes everything (see above)
 
 
 @dataclass
@@ -448,11 +431,8 @@ class Books:
         return NEVER
 
     def activity(self, m: MemberState, now: datetime) -> None:
-        """An activity (see above): the inactivity clock starts again, and under the inactivity rule
-        the member is due N months on."""
+        """An activity (see above): the inactivity clock starts again."""
         m.last_activity = now
-        if self.program.expiry_mode is ExpiryMode.AFTER_INACTIVITY:
-            m.inactive_at = months_after(now, self.program.expiry_months)
 
     def inactive_since(self, m: MemberState) -> datetime | None:
         """When everything the member holds expires for inactivity, as the member is told."""
@@ -461,30 +441,27 @@ class Books:
         return months_after(m.last_activity, self.program.expiry_months)
 
     def due_for_inactivity(self, m: MemberState, now: datetime) -> bool:
-        if INACTIVE_ONLY_WHEN_MARKED:
-            return m.inactive_at is not None and m.inactive_at <= now
+        """Inactive for N months (whether the last activity was before the switch or not), holding points."""
         at = self.inactive_since(m)
         return at is not None and at <= now and m.available > 0
 
     def expire_inactive(self, now: datetime) -> dict[str, int]:
         """Members inactive for N months lose every available point, whatever bucket holds it (pending
-        points and debt stay); their due mark goes. Returns each such member's points expired."""
+        points and debt stay). Returns each such member's points expired."""
         gone = {}
         for m in self.members.values():
             if self.due_for_inactivity(m, now):
-                gone[m.id], m.available, m.inactive_at = m.available, 0, None
+                gone[m.id], m.available = m.available, 0
                 m.lots.clear()
         return gone
 
     def expiring_soon_after_inactivity(self, member_id: str, now: datetime) -> tuple[int, datetime] | None:
         """Whichever comes first within the horizon: everything at the inactivity date, or a bucket
-        dated before the switch (see EXPIRING_SOON_SHOWS_ONLY_INACTIVITY)."""
+        dated before the switch, which the expire job takes on its date."""
         m = self.members[member_id]
         horizon = now + timedelta(days=self.program.expiring_soon_days)
         at = self.inactive_since(m)
         everything = (m.available, at) if m.available and at is not None and at <= horizon else None
-        if EXPIRING_SOON_SHOWS_ONLY_INACTIVITY:
-            return everything
         dated = sorted(e for e, left in m.lots.items() if left > 0 and e <= horizon)
         if not dated or (everything is not None and everything[1] <= dated[0]):
             return everything

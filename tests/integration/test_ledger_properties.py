@@ -575,7 +575,7 @@ def view_of(books: LedgerMachine) -> Any:
 
 
 def run_jobs_at(books: LedgerMachine, at: datetime) -> None:
-    """The nightly jobs, and nothing else (no model: these tests pin faults the model follows)."""
+    """The nightly jobs, and nothing else (no model: these tests check the system against its own announcement)."""
     books.now = max(books.now, at)
     for job in (books.jobs.release_due, books.jobs.expire_due, books.jobs.expire_inactive, books.jobs.remind_expiring):
         assert job_went_well(job(books.now))
@@ -595,23 +595,16 @@ def announced_then_expired(books: LedgerMachine) -> tuple[tuple[int, datetime], 
     return (soon.points, soon.at), view.available - view_of(books).available
 
 
-@pytest.mark.xfail(strict=True, reason="the inactivity job finds members only by the due mark an activity writes "
-                   "under the inactivity rule (infra/points/ledger.py MemberLedger.add); members inactive since before "
-                   "the switch have none, while history.points_view announces their points at lastActivityAt + N "
-                   "months; when this passes, set ledger_model.INACTIVE_ONLY_WHEN_MARKED to False")
 def test_points_announced_to_expire_for_inactivity_since_before_the_switch_expire_then(services) -> None:
     books = LedgerMachine()
     books.record_order("o-1", [(100, 1)], 0, books.now, False)  # the member's last activity
     books.time_passes(15 * 24)  # the jobs release its 100 points: 200 available
     switch_to_inactivity(books, 1)
-    announced, lost = announced_then_expired(books)  # today: 200 on 5 February, nothing lost then or later
+    # Never marked by an activity under the new rule: the inactivity job's marking pass finds the member.
+    announced, lost = announced_then_expired(books)  # 200 on 5 February, and lost then
     assert lost == announced[0], (announced, lost)
 
 
-@pytest.mark.xfail(strict=True, reason="the inactivity job removes the member's due mark and only an activity "
-                   "writes it again; points that arrive without one (staff, or a release after a long return "
-                   "window) after an inactivity expiry never expire, while history.points_view announces them at a "
-                   "date already past; when this passes, set ledger_model.INACTIVE_ONLY_WHEN_MARKED to False")
 def test_points_credited_after_an_inactivity_expiry_expire_when_announced(services) -> None:
     books = LedgerMachine()
     switch_to_inactivity(books, 1)
@@ -620,19 +613,17 @@ def test_points_credited_after_an_inactivity_expiry_expire_when_announced(servic
     assert view_of(books).available == 0
     books.now += timedelta(days=10)
     books.adjustments.adjust(books.member_id, 50, "goodwill", "staff:test", books.now)  # no activity
-    announced, lost = announced_then_expired(books)  # today: 50 on 5 February, a date past; never lost
+    # The credit marks the member again: the 50 go at the next run, 5 February being past.
+    announced, lost = announced_then_expired(books)
     assert lost == announced[0], (announced, lost)
 
 
-@pytest.mark.xfail(strict=True, reason="under AFTER_INACTIVITY domain.points.lots.expiring_soon shows only the "
-                   "inactivity date, never a sooner bucket dated before the switch that expire_due takes on its "
-                   "date; when this passes, set ledger_model.EXPIRING_SOON_SHOWS_ONLY_INACTIVITY to False")
 def test_a_bucket_dated_before_the_switch_to_inactivity_is_announced_before_it_expires(services) -> None:
     books = LedgerMachine()  # the 100 welcome points of January expire when April ends
     books.now = datetime(2026, 4, 15, 9, tzinfo=timezone.utc)
     switch_to_inactivity(books, 2)
     books.credits.record(books.member_id, REVIEW, "review-1", books.now)  # an activity: due on 15 June
-    soon = view_of(books).expiring_soon  # today: nothing, though 100 points go on 1 May
+    soon = view_of(books).expiring_soon  # the 100 that go on 1 May, before everything on 15 June
     before = view_of(books).available
     run_jobs_at(books, datetime(2026, 5, 1, tzinfo=timezone.utc))
     lost = before - view_of(books).available
