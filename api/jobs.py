@@ -82,7 +82,7 @@ def run(settings: Settings, job: str, now: datetime, tenants: list[str] | None =
 def summary(report: JobReport) -> dict[str, Any]:
     return {"job": report.job, "tenant": report.tenant, "processed": report.processed, "skipped": report.skipped,
             "failed": report.failed, "points": report.points, "seen": report.seen, "pages": report.pages,
-            "complete": report.complete, "resumed": report.resumed, "seconds": report.seconds,
+            "listed": report.listed, "marked": report.marked, "complete": report.complete, "resumed": report.resumed, "seconds": report.seconds,
             "error": report.error, "note": report.note}
 
 

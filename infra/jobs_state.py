@@ -7,7 +7,9 @@ the due index only re-reads what is still due. The lease saves the second run's 
 keeps a run from re-reading, first every time, members that failed or were skipped and stay due.
 
     T#<t>#JOB#<job> / LEASE   holder, until (epoch seconds, wall clock); TTL a day later
-    T#<t>#JOB#<job> / CURSOR  the GSI2 key the next page starts after; cleared when a pass ends
+    T#<t>#JOB#<job> / CURSOR  the index key the next page starts after; cleared when a pass ends
+    T#<t>#JOB#inactivity-mark / PASS  a marking pass the inactivity job owes: written with the program
+                              change that switched expiry to "after inactivity" (or changed its months)
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import time
 import uuid
 from typing import Any, Callable
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from infra import keys
 from infra.dynamo_errors import Kind, call, classify, describe
@@ -27,6 +29,8 @@ log = logging.getLogger("kizuna.jobs")
 
 LEASE_SK = "LEASE"
 CURSOR_SK = "CURSOR"
+PASS_SK = "PASS"
+MARKING_JOB = "inactivity-mark"  # the job state (`T#<t>#JOB#inactivity-mark`) of the inactivity job's marking pass
 LEASE_SECONDS = 120.0  # renewed while the run works; a killed run's lease lapses this long after its last renewal
 LEASE_TTL_SECONDS = 86_400
 
@@ -60,6 +64,13 @@ class JobCursor(TableItem, discriminator="job-cursor"):
     partition = UnicodeAttribute()  # the GSI2 partition walked (a job's due index)
     start = JSONAttribute()  # ExclusiveStartKey of the next page: GSI2PK, GSI2SK, PK, SK
     updated_at = UnicodeAttribute(attr_name="updatedAt")
+
+
+class MarkingPass(TableItem, discriminator="marking-pass"):
+    """A walk of the members list the inactivity job owes (see `PointsJobs.expire_inactive`)."""
+
+    since = UnicodeAttribute()  # when the program changed; the pass covers members who joined before it settled
+    retry = BooleanAttribute(default=False)  # a member failed: when the walk ends, it starts over once more
 
 
 class Lease:
@@ -133,8 +144,9 @@ class Cursor:
     def __init__(self, tenant: str, job: str):
         self.pk = keys.job_pk(tenant, job)
 
-    def load(self, partition: str, low: str | None, high: str) -> dict[str, Any] | None:
-        """The start key saved for `partition`, when it still lies within [low, high]; else None."""
+    def load(self, partition: str, low: str | None, high: str | None,
+             sort_key: str = "GSI2SK") -> dict[str, Any] | None:
+        """The start key saved for `partition`, when its `sort_key` still lies within [low, high]; else None."""
         try:
             item = call(lambda: JobCursor.get(self.pk, CURSOR_SK, consistent_read=True), what="job cursor")
         except JobCursor.DoesNotExist:
@@ -143,8 +155,9 @@ class Cursor:
             log.warning("job cursor %s unreadable, starting from the beginning: %s", self.pk, describe(e))
             return None
         start = item.start or {}
-        sort_key = start.get("GSI2SK", {}).get("S")
-        if item.partition != partition or sort_key is None or sort_key > high or (low is not None and sort_key < low):
+        at = start.get(sort_key, {}).get("S")
+        if item.partition != partition or at is None or (high is not None and at > high) or (
+                low is not None and at < low):
             return None  # another window (an earlier --now, or the remind window moved on): start over
         return start
 

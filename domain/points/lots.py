@@ -94,14 +94,19 @@ class ExpiringSoon:
 
 def expiring_soon(lots: list[Lot], consumed: int, now: datetime, within_days: int,
                   inactivity_at: datetime | None = None) -> ExpiringSoon | None:
-    """The next expiry within the reminder horizon: the points that will go and when."""
+    """The next expiry within the reminder horizon: the points that will go and when. Under "after
+    inactivity" (`inactivity_at` given) that is everything at that date, unless a bucket dated under an
+    earlier "after earning" policy expires sooner: the expire job takes it on its own date."""
     horizon = now + timedelta(days=within_days)
     left = [x for x in what_is_left(lots, consumed) if x.left > 0]
+    everything = None
     if inactivity_at is not None:
         total = sum(x.left for x in left)
-        return ExpiringSoon(total, inactivity_at) if total and inactivity_at <= horizon else None
+        everything = ExpiringSoon(total, inactivity_at) if total and inactivity_at <= horizon else None
     dated = [x for x in left if x.lot.expires_at is not None and x.lot.expires_at <= horizon]
     if not dated:
-        return None
+        return everything
     first = min(x.lot.expires_at for x in dated if x.lot.expires_at)
+    if everything is not None and everything.at <= first:
+        return everything
     return ExpiringSoon(sum(x.left for x in dated if x.lot.expires_at == first), first)

@@ -12,6 +12,7 @@ from infra.dynamo_errors import call
 from infra.items import MemberProfile, TableItem
 from infra.pages import Page, page, start_key
 from infra.points.items import LedgerEntry, PointLot
+from infra.points.ledger import last_activity
 
 
 def to_lot(item: PointLot) -> lot_rules.Lot:
@@ -35,9 +36,7 @@ def points_view(card: list[TableItem], program: Program, now: datetime) -> Point
     if profile is None:
         return None
     lots = [to_lot(x) for x in card if isinstance(x, PointLot)]
-    idle_at = None
-    if profile.last_activity_at:
-        idle_at = lot_rules.inactivity_expiry(datetime.fromisoformat(profile.last_activity_at), program)
+    idle_at = lot_rules.inactivity_expiry(last_activity(profile), program)
     soon = lot_rules.expiring_soon(lots, int(profile.lots_consumed), now, program.expiring_soon_days, idle_at)
     return PointsView(int(profile.available), int(profile.pending), int(profile.lifetime), int(profile.debt), soon)
 

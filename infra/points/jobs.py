@@ -31,19 +31,19 @@ from domain.errors import UserError
 from domain.points import lots as lot_rules
 from domain.points.actions import BIRTHDAY, birthday_days
 from domain.points.balance import EntryStatus, EntryType, Movement, release
-from domain.points.program import Program
+from domain.points.program import ExpiryMode, Program
 from infra import keys
-from infra.dynamo_errors import RetryLater, call
+from infra.dynamo_errors import Kind, RetryLater, call, classify
 from infra.items import MemberProfile, TableItem, read_partition
-from infra.jobs_state import LEASE_SECONDS, Budget, Cursor, Lease
+from infra.jobs_state import LEASE_SECONDS, MARKING_JOB, PASS_SK, Budget, Cursor, Lease, MarkingPass
 from infra.members import Members, outbox_event
 from infra.points.adjustments import ActionCredits
 from infra.points.orders import OrderBook
 from infra.points.items import LedgerEntry, OrderRecord, PointLot
 from infra.points.history import to_lot
-from infra.points.ledger import Change, MemberLedger, profile_balance
+from infra.points.ledger import Change, MemberLedger, inactive_mark, last_activity, profile_balance
 from infra.points.program_store import ProgramStore
-from infra.table import DUE_INDEX
+from infra.table import DUE_INDEX, LOOKUP_INDEX
 from infra.transaction import Transaction, TransactionCancelled
 
 log = logging.getLogger("kizuna.jobs")
@@ -78,6 +78,8 @@ class JobReport:
     seen: int = 0  # due items read
     pages: int = 0
     seconds: float = 0.0
+    listed: int = 0  # inactivity: members the marking pass read from the members list
+    marked: int = 0  # inactivity: members the marking pass gave the due mark of the program's rule
     error: str | None = None  # the job itself could not go on (e.g. the due index unreadable)
     note: str | None = None
 
@@ -95,27 +97,43 @@ class JobReport:
             self.members.append(member_id)
 
 
-def _due(tenant: str, job: str, until: datetime, since: datetime | None = None, *,
-         start: dict[str, Any] | None = None, page_size: int = PAGE_SIZE) -> tuple[list[dict], dict | None]:
-    """One page of a job's due items, oldest due first, as raw DynamoDB items: at most `page_size`,
-    after `start`. Returns the items and the start key of the next page (None after the last)."""
+@dataclass(frozen=True)
+class Listing:
+    """What a walk reads, a page at a time and never with a Scan: a job's due index (GSI2) up to a date,
+    or the members list (GSI1) for the inactivity job's marking pass."""
+
+    index: str
+    partition: str
+    condition: Any  # on the index's sort key
+    low: str | None  # the sort key range, for the cursor: a saved place outside it is stale
+    high: str | None
+    place: str  # what the cursor is saved under: the partition (and for a marking pass, the pass)
+    key_names: tuple[str, ...]  # an ExclusiveStartKey: the index's keys and the table's
+
+    def page(self, start: dict[str, Any] | None, page_size: int) -> tuple[list[dict], dict | None]:
+        """At most `page_size` raw items after `start`, and the start key of the next page (None after the last)."""
+        connection = TableItem._get_connection()
+        data = call(lambda: connection.query(self.partition, range_key_condition=self.condition, index_name=self.index,
+                                             limit=page_size, exclusive_start_key=start), what=f"{self.place} page")
+        return data.get("Items", []), data.get("LastEvaluatedKey")
+
+    def key_of(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """The ExclusiveStartKey that continues the Query right after this item."""
+        return {name: raw[name] for name in self.key_names}
+
+
+def due_listing(tenant: str, job: str, until: datetime, since: datetime | None = None) -> Listing:
+    """A job's due items, oldest due first: due by `until` (and from `since`)."""
     pk = keys.due_pk(tenant, job)
     condition = TableItem.GSI2SK.between(since.isoformat(), _upto(until)) if since \
         else TableItem.GSI2SK <= _upto(until)
-    connection = TableItem._get_connection()
-    data = call(lambda: connection.query(pk, range_key_condition=condition, index_name=DUE_INDEX,
-                                         limit=page_size, exclusive_start_key=start), what=f"due {job}")
-    return data.get("Items", []), data.get("LastEvaluatedKey")
+    return Listing(DUE_INDEX, pk, condition, since.isoformat() if since else None, _upto(until), pk,
+                   ("GSI2PK", "GSI2SK", "PK", "SK"))
 
 
 def _upto(until: datetime) -> str:
     """Due sort keys are `<iso time>#<member>...`: everything due at or before `until` sorts below this."""
     return until.isoformat() + "~"
-
-
-def _index_key(raw: dict[str, Any]) -> dict[str, Any]:
-    """The ExclusiveStartKey that continues a due-index Query right after this item."""
-    return {name: raw[name] for name in ("GSI2PK", "GSI2SK", "PK", "SK")}
 
 
 def _member_of(raw: dict[str, Any]) -> str:
@@ -125,6 +143,33 @@ def _member_of(raw: dict[str, Any]) -> str:
         return member
     pk = raw.get("PK", {}).get("S", "")
     return pk.split("#M#", 1)[1] if "#M#" in pk else pk
+
+
+def _unchanged(profile: MemberProfile) -> Any:
+    """The profile's last activity and available points are still what was read."""
+    P = MemberProfile
+    active = P.last_activity_at.does_not_exist() if profile.last_activity_at is None \
+        else P.last_activity_at == profile.last_activity_at
+    return active & (P.available == int(profile.available))
+
+
+def _profile(pk: str) -> MemberProfile | None:
+    try:
+        return MemberProfile.get(pk, keys.PROFILE, consistent_read=True)
+    except MemberProfile.DoesNotExist:
+        return None
+
+
+def _update_profile(profile: MemberProfile, actions: list[Any], condition: Any) -> bool:
+    """Set or move a due mark: one conditional UpdateItem. False when the profile changed since the read."""
+    try:
+        call(lambda: MemberProfile(profile.PK, profile.SK).update(actions, condition=condition),
+             what="member due mark")
+    except Exception as e:
+        if classify(e) is Kind.CONDITIONAL:
+            return False
+        raise
+    return True
 
 
 def _reason(e: BaseException) -> str:
@@ -211,27 +256,29 @@ class PointsJobs:
         started = time.monotonic()
         with self._leased(report) as (go, lease):
             if go:
-                self._pages(report, job, until, settle, kind, since, lease)
+                self._pages(report, due_listing(self.tenant, job, until, since), Cursor(self.tenant, report.job),
+                            settle, kind, lease)
         report.seconds = round(time.monotonic() - started, 3)
         return report
 
-    def _pages(self, report: JobReport, job: str, until: datetime, settle: Callable[[Any], None],
-               kind: type[TableItem], since: datetime | None, lease: Lease | None) -> None:
-        partition = keys.due_pk(self.tenant, job)
-        cursor = Cursor(self.tenant, report.job)
-        start = cursor.load(partition, since.isoformat() if since else None, _upto(until))
+    def _pages(self, report: JobReport, listing: Listing, cursor: Cursor, settle: Callable[[Any], None],
+               kind: type[TableItem], lease: Lease | None) -> str:
+        """Walk `listing` from the cursor's place. Returns "end" (the walk reached the end: the cursor is
+        cleared), "stopped" (budget or lease: the place is saved) or "error" (the listing unreadable)."""
+        sort_key = listing.key_names[1]
+        start = cursor.load(listing.place, listing.low, listing.high, sort_key)
         report.resumed = start is not None
         now_iso = datetime.now(timezone.utc).isoformat()
         while True:
             try:
-                raws, next_start = _due(self.tenant, job, until, since, start=start, page_size=self.page_size)
+                raws, next_start = listing.page(start, self.page_size)
             except Exception as e:  # the index unreadable now: stop here, keep the place, report it
                 report.error, report.complete = f"due index unreadable: {_reason(e)}", False
                 log.error("job %s for %s: due index unreadable (%s); it continues from here next run",
                           report.job, self.tenant, _reason(e))
                 if start is not None:
-                    cursor.save(partition, start, now_iso)
-                return
+                    cursor.save(listing.place, start, now_iso)
+                return "error"
             report.pages += 1
             last = start
             for raw in raws:
@@ -239,16 +286,16 @@ class PointsJobs:
                     report.complete = False
                     report.note = "budget spent" if self.budget.exhausted() else "lease taken over by another run"
                     if last is not None:
-                        cursor.save(partition, last, now_iso)
-                    return
+                        cursor.save(listing.place, last, now_iso)
+                    return "stopped"
                 report.seen += 1
                 self._one(report, raw, kind, settle)
-                last = _index_key(raw)
+                last = listing.key_of(raw)
             if not next_start:
                 cursor.clear()  # a pass is done: the next run starts over, retrying what failed or waited
-                return
+                return "end"
             start = next_start
-            cursor.save(partition, start, now_iso)
+            cursor.save(listing.place, start, now_iso)
 
     def _one(self, report: JobReport, raw: dict[str, Any], kind: type[TableItem],
              settle: Callable[[Any], None]) -> None:
@@ -318,31 +365,139 @@ class PointsJobs:
         program switched to inactivity) first loses the oldest INACTIVITY_CHUNK at a time, each chunk its
         own transaction and EXPIRY entry, committed here: the books are exact after every chunk, and a run
         that stops between chunks leaves the member due, so the next run goes on. `expired` carries the
-        points of the committed chunks into the total, across `_settle`'s attempts."""
+        points of the committed chunks into the total, across `_settle`'s attempts.
+
+        The mark only says when to look. The member is due when their last activity is N months past
+        (as `expiringSoon` tells them) and they hold available points. Marked sooner (a credit without
+        activity marks "now", the program's months changed), the mark moves to that date; with nothing
+        available, the mark goes (the next credit or activity sets it again). Neither counts as settled."""
         cancelled = 0
         while True:
             profile, lots = self._card(member_id)
             if profile is None or profile.GSI2SK is None or profile.GSI2SK > _upto(now):
                 return None
-            # Still inactive, and no credit or spend since the read.
-            still = (MemberProfile.last_activity_at == profile.last_activity_at) \
-                & (MemberProfile.available == int(profile.available))
-            reason = "Points expired after inactivity"
-            if len(lots) <= INACTIVITY_CHUNK:
-                tx, points = self._expiry(member_id, profile, lots, lots, now, program, reason, everything=True,
-                                          condition=still,
-                                          extra_actions=[MemberProfile.GSI2PK.remove(), MemberProfile.GSI2SK.remove()])
-                return tx, expired[0] + points
-            oldest = sorted(lots, key=lambda x: lot_rules.walk_order(to_lot(x)))[:INACTIVITY_CHUNK]
-            tx, points = self._expiry(member_id, profile, lots, oldest, now, program, reason, condition=still)
+            still = _unchanged(profile)  # still inactive, and no credit or spend since the read
+            due = lot_rules.inactivity_expiry(last_activity(profile), program)
+            if due is None or due > now or int(profile.available) <= 0:
+                P = MemberProfile
+                actions = [P.GSI2SK.set(inactive_mark(member_id, due))] if due is not None and due > now \
+                    and int(profile.available) > 0 else [P.GSI2PK.remove(), P.GSI2SK.remove()]
+                if _update_profile(profile, actions, still & (P.GSI2SK == profile.GSI2SK)):
+                    return None
+            else:
+                reason = "Points expired after inactivity"
+                if len(lots) <= INACTIVITY_CHUNK:
+                    tx, points = self._expiry(member_id, profile, lots, lots, now, program, reason, everything=True,
+                                              condition=still, extra_actions=[MemberProfile.GSI2PK.remove(),
+                                                                              MemberProfile.GSI2SK.remove()])
+                    return tx, expired[0] + points
+                oldest = sorted(lots, key=lambda x: lot_rules.walk_order(to_lot(x)))[:INACTIVITY_CHUNK]
+                tx, points = self._expiry(member_id, profile, lots, oldest, now, program, reason, condition=still)
+                try:
+                    tx.commit()
+                    expired[0] += points
+                    continue
+                except TransactionCancelled:
+                    pass
+            cancelled += 1
+            if cancelled >= ATTEMPTS:
+                raise KeptChanging(f"member {member_id} kept changing") from None
+
+    # -- the marking pass after a switch to inactivity expiry ---------------------------------------------
+    def _marking_pass(self, report: JobReport, now: datetime, program: Program, lease: Lease | None) -> bool:
+        """When the program has just switched to inactivity expiry (or changed its months), members carry
+        due marks of the old rule or none: this walks the members list (GSI1, pages, budget, cursor, each
+        member on its own) and marks every member holding available points at the date the new rule
+        gives them, once. Returns whether the expiry walk may follow in this run (not when the budget or
+        the lease stopped the pass)."""
+        owed = self._owed_pass()
+        if owed is None:
+            return True
+        # Until the program cache has expired everywhere, a container may still credit by the old rule,
+        # without a mark: the pass starts after that, and covers every member who joined until then (later
+        # ones have been credited by the new rule only, which marks them).
+        settled = datetime.fromisoformat(owed.since) + timedelta(seconds=self.programs.cache.ttl)
+        if now < settled:
+            report.note = "the marking pass waits for the program change to reach every container"
+            return True
+        members = keys.members_list_pk(self.tenant)
+        listing = Listing(LOOKUP_INDEX, members, TableItem.GSI1SK <= _upto(settled), None, _upto(settled),
+                          f"{members}@{owed.since}", ("GSI1PK", "GSI1SK", "PK", "SK"))
+        walk = JobReport(MARKING_JOB, self.tenant)
+
+        def settle(item: MemberProfile) -> None:
             try:
-                tx.commit()
-            except TransactionCancelled:
-                cancelled += 1
-                if cancelled >= ATTEMPTS:
-                    raise KeptChanging(f"member {member_id} kept changing") from None
-                continue
-            expired[0] += points
+                self._mark(walk, item, program)
+            except Exception:
+                self._owed_again(owed)  # the pass starts over once more when it ends, for this member
+                raise
+
+        status = self._pages(walk, listing, Cursor(self.tenant, MARKING_JOB), settle, MemberProfile, lease)
+        report.listed, report.marked = walk.seen, walk.processed
+        for f in walk.failures:
+            report.fail(f.member_id, f.item, f.reason)
+        report.failed += walk.failed - len(walk.failures)
+        if walk.error:
+            report.error = f"marking pass: {walk.error}"
+        if not walk.complete:
+            report.complete, report.note = False, f"marking pass: {walk.note}" if walk.note else report.note
+        if status == "end":
+            self._pass_done(owed)
+        return status != "stopped"
+
+    def _mark(self, report: JobReport, listed: MemberProfile, program: Program) -> None:
+        """Give one member the due mark the program gives them, if they hold available points and their
+        mark is not that already; a member who changed since the read is read again."""
+        copies = iter([listed])
+        for _ in range(ATTEMPTS):
+            profile = next(copies, None) or call(lambda: _profile(listed.PK), what="member profile")
+            if profile is None or int(profile.available) <= 0:
+                report.skipped += 1
+                return
+            due = lot_rules.inactivity_expiry(last_activity(profile), program)
+            mark = inactive_mark(profile.member_id, due) if due else None
+            if mark is None or (profile.GSI2PK, profile.GSI2SK) == (keys.due_pk(self.tenant, "INACTIVE"), mark):
+                report.skipped += 1
+                return
+            condition = _unchanged(profile) & (
+                MemberProfile.GSI2SK.does_not_exist() if profile.GSI2SK is None else MemberProfile.GSI2SK == profile.GSI2SK)
+            if _update_profile(profile, [MemberProfile.GSI2PK.set(keys.due_pk(self.tenant, "INACTIVE")),
+                                         MemberProfile.GSI2SK.set(mark)], condition):
+                report.processed += 1
+                return
+        raise KeptChanging(f"member {listed.member_id} kept changing")
+
+    def _owed_pass(self) -> MarkingPass | None:
+        try:
+            return call(lambda: MarkingPass.get(keys.job_pk(self.tenant, MARKING_JOB), PASS_SK, consistent_read=True),
+                        what="marking pass")
+        except MarkingPass.DoesNotExist:
+            return None
+
+    def _owed_again(self, owed: MarkingPass) -> None:
+        try:
+            call(lambda: MarkingPass(owed.PK, owed.SK).update([MarkingPass.retry.set(True)],
+                                                              condition=MarkingPass.since == owed.since,
+                                                              add_version_condition=False), what="marking pass")
+        except Exception as e:  # a newer pass replaced it (it walks everyone anyway), or unwritable now
+            log.warning("marking pass of %s not flagged for another walk: %s", self.tenant, _reason(e))
+
+    def _pass_done(self, owed: MarkingPass) -> None:
+        """The walk reached the end: the pass is done, unless a member failed on the way (then it walks
+        again once more, next run) or a newer program change replaced it meanwhile."""
+        P = MarkingPass
+        try:
+            call(lambda: P(owed.PK, owed.SK).delete(condition=(P.since == owed.since) & (
+                P.retry.does_not_exist() | (P.retry == False)), add_version_condition=False),  # noqa: E712
+                what="marking pass")
+            return
+        except Exception:
+            pass
+        try:
+            call(lambda: P(owed.PK, owed.SK).update([P.retry.set(False)], condition=(P.since == owed.since),
+                                                    add_version_condition=False), what="marking pass")
+        except Exception as e:  # replaced by a newer pass: that one walks everyone
+            log.info("marking pass of %s left as it is: %s", self.tenant, _reason(e))
 
     def _remind_lot(self, member_id: str, lot_key: str, now: datetime) -> tuple[Transaction, int] | None:
         """An expiring-soon event for what one lot will lose, once for what it holds: a credit to the
@@ -415,15 +570,26 @@ class PointsJobs:
 
     # -- everything, after months without activity -----------------------------------------------------
     def expire_inactive(self, now: datetime) -> JobReport:
+        """Members whose last activity is N months past lose every available point. First, after a switch
+        to this rule, the marking pass (`_marking_pass`); then the due index. One lease covers both."""
         report = JobReport("inactivity", self.tenant)
         program = self.programs.program()
+        if program.expiry_mode is not ExpiryMode.AFTER_INACTIVITY:
+            report.note = "the program does not expire points after inactivity"
+            return report
 
         def settle(item: MemberProfile) -> None:
             expired = [0]  # points of the member's chunks committed before its last transaction
             self._settle(report, f"member {item.member_id}",
                          lambda: self._expire_inactive_member(item.member_id, now, program, expired))
 
-        return self._walk(report, "INACTIVE", now, settle, kind=MemberProfile)
+        started = time.monotonic()
+        with self._leased(report) as (go, lease):
+            if go and self._marking_pass(report, now, program, lease):
+                self._pages(report, due_listing(self.tenant, "INACTIVE", now), Cursor(self.tenant, report.job),
+                            settle, MemberProfile, lease)
+        report.seconds = round(time.monotonic() - started, 3)
+        return report
 
     # -- birthday points ------------------------------------------------------------------------------
     def birthdays(self, now: datetime) -> JobReport:

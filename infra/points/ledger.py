@@ -9,7 +9,7 @@ from typing import Any, Callable
 from domain.errors import ErrorCode, UserError
 from domain.points.balance import Balance, EntryStatus, EntryType, Movement
 from domain.points.lots import bucket, inactivity_expiry, lot_expiry
-from domain.points.program import Program
+from domain.points.program import ExpiryMode, Program
 from infra import keys
 from infra.ids import new_ulid
 from infra.items import MemberProfile
@@ -55,6 +55,16 @@ def profile_balance(p: MemberProfile) -> Balance:
     return Balance(int(p.available), int(p.pending), int(p.lifetime), int(p.debt))
 
 
+def last_activity(p: MemberProfile) -> datetime:
+    """When the member was last active; a profile from before activity was recorded: when they joined."""
+    return datetime.fromisoformat(p.last_activity_at or p.joined_at)
+
+
+def inactive_mark(member_id: str, at: datetime) -> str:
+    """The due-index sort key (GSI2 `DUE#INACTIVE`) of a member due for inactivity expiry at `at`."""
+    return f"{at.isoformat()}#{member_id}"
+
+
 class MemberLedger:
     """Writes one member's points changes. `known` is the balance the change was computed from."""
 
@@ -97,7 +107,16 @@ class MemberLedger:
             idle_at = inactivity_expiry(self.now, self.program)
             if idle_at is not None:
                 actions += [P.GSI2PK.set(keys.due_pk(self.tenant, "INACTIVE")),
-                            P.GSI2SK.set(f"{idle_at.isoformat()}#{self.member_id}")]
+                            P.GSI2SK.set(inactive_mark(self.member_id, idle_at))]
+        elif m.new_lot > 0 and self.program.expiry_mode is ExpiryMode.AFTER_INACTIVITY:
+            # Points without an activity (a release, a staff adjustment) to a member the inactivity job
+            # may not find: once it expired them, or before the switch to this rule, they carry no due mark.
+            # Their date is the last activity plus N months, which this update cannot compute from a value
+            # it does not read; so a missing mark is set to now, and the job, finding the member tonight,
+            # expires everything if that date is past or moves the mark to it. A mark already there
+            # (written by the last activity) stays.
+            actions += [P.GSI2PK.set(keys.due_pk(self.tenant, "INACTIVE")),
+                        P.GSI2SK.set(P.GSI2SK | inactive_mark(self.member_id, self.now))]
         tx.update("profile", MemberProfile(self.pk, keys.PROFILE), actions, condition)
 
         key = entry_key or self.entry_key()

@@ -9,13 +9,14 @@ from typing import Any, Callable
 
 from domain.errors import ErrorCode, UserError
 from domain.points import program as program_rules
-from domain.points.program import DEFAULT_PROGRAM, Program
+from domain.points.program import DEFAULT_PROGRAM, ExpiryMode, Program
 from domain.points.rewards import Reward, reward_from_dict, reward_to_dict
 from infra import keys
 from infra.audit import audit_entry
 from infra.cursors import InvalidCursor
 from infra.dynamo_errors import guarded
 from infra.items import read_partition
+from infra.jobs_state import MARKING_JOB, PASS_SK, MarkingPass
 from infra.pages import Page
 from infra.points.items import ProgramConfig, RewardItem
 from infra.transaction import Transaction, TransactionCancelled
@@ -85,6 +86,13 @@ class ProgramCache:
         return _Entry(program, version, rewards, self.clock())
 
 
+def marking_needed(before: Program, after: Program) -> bool:
+    """Whether a program change moves members' inactivity dates: expiry switches to "after inactivity",
+    or its months change under it."""
+    return after.expiry_mode is ExpiryMode.AFTER_INACTIVITY and (
+        before.expiry_mode is not ExpiryMode.AFTER_INACTIVITY or before.expiry_months != after.expiry_months)
+
+
 class ProgramStore:
     def __init__(self, tenant: str, cache: ProgramCache):
         self.tenant = tenant
@@ -139,6 +147,11 @@ class ProgramStore:
         tx.put("config", item, condition)
         detail = describe(current.program, program) if describe else program_rules.to_dict(program)
         tx.put("audit", audit_entry(self.tenant, actor, "program.update", now, detail=detail, reason=reason))
+        if marking_needed(current.program, program):
+            # Members' due marks were written under the rule before (or none at all): the inactivity job
+            # walks the members once to mark each by the new rule (infra/points/jobs.py). A pass not yet
+            # finished is replaced, and the new one starts over.
+            tx.put("marking", MarkingPass(keys.job_pk(self.tenant, MARKING_JOB), PASS_SK, since=now.isoformat()))
         try:
             tx.commit()
         except TransactionCancelled:

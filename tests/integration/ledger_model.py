@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
-from domain.points.program import EarnBasis, Program, Rounding
+from domain.points.program import EarnBasis, ExpiryMode, Program, Rounding
 from domain.points.rewards import Reward
 
 # -- the expiry rule in force ------------------------------------------------------------------------
@@ -57,6 +57,24 @@ def _finite_decimal(x: Fraction) -> bool:
         while d % p == 0:
             d //= p
     return d == 1
+
+
+# -- expiry after inactivity ------------------------------------------------------------------------------
+# Under "after N months of inactivity" everything a member holds expires once N calendar months (the day
+# clamped to the month's end) have passed since their last activity; the inactivity job takes it all,
+# whatever its buckets. Activity is what the member does that moves points: an order that earns points,
+# an action credited (a review), an exchange bonus, a redemption, a coupon cancelled. Not activity:
+# staff adjustments, releases, refunds, expiry, a coupon used at the storefront, an order that earns
+# nothing, a delivery. Points credited under this rule share one undated bucket (spent last); buckets
+# dated under "N months after earning" before the program switched keep their dates, and the expire
+# job still takes them then.
+NEVER = datetime(9999, 12, 31, tzinfo=timezone.utc)  # the undated bucket, in the model's lots: after every date
+
+
+def months_after(at: datetime, months: int) -> datetime:
+    year, month0 = divmod(at.month - 1 + months, 12)
+    year, month = at.year + year, month0 + 1
+    return at.replace(year=year, month=month, day=min(at.day, calendar.monthrange(year, month)[1]))
 
 
 class ModelMismatch(AssertionError):
@@ -156,6 +174,7 @@ class MemberState:
     returns: set[str] = field(default_factory=set)
     references: set[str] = field(default_factory=set)
     keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # idempotency key -> (reward, code)
+    last_activity: datetime | None = None  # enrolling counts, like any activity
 
 
 @dataclass
@@ -170,8 +189,8 @@ class Books:
     def of(cls, program: Program, rewards: tuple[Reward, ...], review_action: str) -> "Books":
         return cls(program, {r.id: r for r in rewards}, review_action)
 
-    def enroll(self, member_id: str) -> MemberState:
-        self.members[member_id] = MemberState(member_id)
+    def enroll(self, member_id: str, now: datetime) -> MemberState:
+        self.members[member_id] = MemberState(member_id, last_activity=now)
         return self.members[member_id]
 
     # -- moving points ---------------------------------------------------------------------------------
@@ -182,7 +201,7 @@ class Books:
         rest = points - repaid
         if rest:
             m.available += rest
-            expires = lot_expires_at(now, self.program.expiry_months)
+            expires = self.lot_expiry(now)
             m.lots[expires] = m.lots.get(expires, 0) + rest
         if lifetime:
             m.lifetime += points
@@ -198,6 +217,8 @@ class Books:
 
     def expiring_soon(self, member_id: str, now: datetime) -> tuple[int, datetime] | None:
         """The next expiry within the reminder horizon (a date already past counts until the job runs)."""
+        if self.program.expiry_mode is ExpiryMode.AFTER_INACTIVITY:
+            return self.expiring_soon_after_inactivity(member_id, now)
         horizon = now + timedelta(days=self.program.expiring_soon_days)
         dated = sorted(e for e, left in self.members[member_id].lots.items() if left > 0 and e <= horizon)
         return (self.members[member_id].lots[dated[0]], dated[0]) if dated else None
@@ -242,7 +263,8 @@ class Books:
             delivered=delivered_at is not None)
         return OrderPlan("CREDITED", order, frozenset(allowed))
 
-    def order_credited(self, member_id: str, plan: OrderPlan, points: int, split: dict[str, int]) -> None:
+    def order_credited(self, member_id: str, plan: OrderPlan, points: int, split: dict[str, int],
+                       now: datetime) -> None:
         """The system credited `points`, split over lines as `split`: check both, then hold them."""
         order = plan.order
         assert order is not None
@@ -257,6 +279,7 @@ class Books:
             order.pending, order.status = points, "PENDING"
             m.pending += points
             m.lifetime += points
+            self.activity(m, now)
         m.orders[order.id] = order
 
     def _start_window(self, order: OrderState, delivered_at: datetime) -> None:
@@ -350,6 +373,7 @@ class Books:
         bonus = self.program.exchange_bonus_points
         if bonus:
             self._credit(m, bonus, now)
+            self.activity(m, now)
         return 0, bonus, False
 
     # -- actions and staff -----------------------------------------------------------------------------------
@@ -361,6 +385,7 @@ class Books:
         assert rule.cap_per_period is None and not rule.cooldown_seconds and rule.max_return_rate is None
         m.references.add(reference)
         self._credit(m, rule.points, now)
+        self.activity(m, now)
         return rule.points
 
     def adjust(self, member_id: str, points: int, now: datetime) -> int | Refused:
@@ -400,7 +425,7 @@ class Books:
             reasons.add("LIMIT_REACHED")
         return Refused(frozenset(reasons)) if reasons else Issue(member_id, reward_id, key)
 
-    def issued(self, issue: Issue, code: str) -> None:
+    def issued(self, issue: Issue, code: str, now: datetime) -> None:
         if code in self.coupons:
             raise ModelMismatch(f"coupon code {code} was issued twice")
         m = self.members[issue.member]
@@ -409,6 +434,7 @@ class Books:
         self.coupons[code] = CouponState(issue.member, issue.reward, cost)
         if issue.key is not None:
             m.keys[issue.key] = (issue.reward, code)
+        self.activity(m, now)
 
     def cancel(self, code: str, now: datetime) -> None | Refused:
         """An unused coupon: its points come back (not as lifetime), and its stock and limit slot."""
@@ -417,6 +443,7 @@ class Books:
             return refused("ALREADY_CANCELLED" if c.status == "CANCELLED" else "ALREADY_CONSUMED")
         c.status = "CANCELLED"
         self._credit(self.members[c.member], c.points, now, lifetime=False)
+        self.activity(self.members[c.member], now)
         return None
 
     def consume(self, code: str) -> None | Refused:
@@ -448,6 +475,66 @@ class Books:
                 m.available -= left
                 gone += left
         return gone
+
+    # -- expiry after inactivity -------------------------------------------------------------------------------
+    def program_saved(self, program: Program) -> None:
+        """Staff changed the program: from now on its rules apply (buckets already dated keep their dates)."""
+        self.program = program
+
+    def lot_expiry(self, credited_at: datetime) -> datetime:
+        """The bucket points credited now join: dated under "after earning", else the undated one."""
+        if self.program.expiry_mode is ExpiryMode.AFTER_EARNING:
+            return lot_expires_at(credited_at, self.program.expiry_months)
+        return NEVER
+
+    def activity(self, m: MemberState, now: datetime) -> None:
+        """An activity (see above): the inactivity clock starts again."""
+        m.last_activity = now
+
+    def inactive_since(self, m: MemberState) -> datetime | None:
+        """When everything the member holds expires for inactivity, as the member is told."""
+        if self.program.expiry_mode is not ExpiryMode.AFTER_INACTIVITY or m.last_activity is None:
+            return None
+        return months_after(m.last_activity, self.program.expiry_months)
+
+    def due_for_inactivity(self, m: MemberState, now: datetime) -> bool:
+        """Inactive for N months (whether the last activity was before the switch or not), holding points."""
+        at = self.inactive_since(m)
+        return at is not None and at <= now and m.available > 0
+
+    def expire_inactive(self, now: datetime) -> dict[str, int]:
+        """Members inactive for N months lose every available point, whatever bucket holds it (pending
+        points and debt stay). Returns each such member's points expired."""
+        gone = {}
+        for m in self.members.values():
+            if self.due_for_inactivity(m, now):
+                gone[m.id], m.available = m.available, 0
+                m.lots.clear()
+        return gone
+
+    def expiring_soon_after_inactivity(self, member_id: str, now: datetime) -> tuple[int, datetime] | None:
+        """Whichever comes first within the horizon: everything at the inactivity date, or a bucket
+        dated before the switch, which the expire job takes on its date."""
+        m = self.members[member_id]
+        horizon = now + timedelta(days=self.program.expiring_soon_days)
+        at = self.inactive_since(m)
+        everything = (m.available, at) if m.available and at is not None and at <= horizon else None
+        dated = sorted(e for e, left in m.lots.items() if left > 0 and e <= horizon)
+        if not dated or (everything is not None and everything[1] <= dated[0]):
+            return everything
+        return m.lots[dated[0]], dated[0]
+
+    def buckets(self, member_id: str) -> dict[str, int]:
+        """The member's lots as stored, by bucket name (`YYYY-MM`: the last month its points live, or
+        NEVER), and what each has left: spending takes the oldest-expiring first."""
+        out = {}
+        for expires, left in self.members[member_id].lots.items():
+            if expires == NEVER:
+                out["NEVER"] = left
+            else:
+                last = expires - timedelta(microseconds=1)
+                out[f"{last.year:04d}-{last.month:02d}"] = left
+        return out
 
 
 def _to_4_places(x: Fraction) -> Decimal:

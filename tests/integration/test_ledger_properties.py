@@ -7,15 +7,24 @@ only it moves. Beside it runs a plain-Python model of the program's rules (`ledg
 step's answer (points earned or reversed, outcome, refusal code) must be the model's, a refusal or a
 replay must write nothing, and after every step the stored state must match the model (available,
 pending, lifetime, debt, expiring soon, each order's held points and window, stock left, per-member
-redemption counts, every coupon's status) on top of the books check (`assert_books_balance`).
+redemption counts, every coupon's status, every lot's bucket and what it has left) on top of the books
+check (`assert_books_balance`).
+
+Expiry: "N months after earning" (one bucket per expiry month, spent points folded away when the expire
+job removes a bucket) until, now and then, staff switch the program to "after N months of inactivity":
+members then hold the dated buckets from before plus the undated one, and the nightly jobs also expire
+inactive members, here a few lots per transaction (INACTIVITY_CHUNK is made small), the books checked
+after every transaction a job commits.
 
 Size: KIZUNA_PROPERTY_EXAMPLES (default 30) examples of KIZUNA_PROPERTY_STEPS (default 30) steps.
 """
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import uuid
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -32,12 +41,13 @@ from domain.points.orders import Order, OrderLine, ReturnedLine, ReturnRequest, 
 from domain.points.program import ActionRule, EarnRate, ExpiryMode, Program
 from domain.points.rewards import Reward, RewardKind
 from infra import keys
-from infra.items import TableItem
+from infra.items import MemberProfile, TableItem
 from infra.members import Members
 from infra.points.adjustments import ActionCredits, Adjustments
 from infra.points.history import points_view
-from infra.points.items import Coupon, OrderRecord, RewardItem
-from infra.points.jobs import PointsJobs
+from infra.points import jobs as points_jobs
+from infra.points.items import Coupon, OrderRecord, PointLot, RewardItem
+from infra.points.jobs import JobReport, PointsJobs
 from infra.points.orders import OrderBook
 from infra.points.program_store import ProgramCache, ProgramStore
 from infra.points.rewards import RewardDesk
@@ -82,6 +92,12 @@ LATER = st.one_of(st.just(0), st.just(0), st.integers(1, 47), st.integers(2, 30)
                   st.integers(31, 130).map(lambda days: days * 24))
 JOBS = st.sampled_from((True, True, True, False))
 WHO = st.sampled_from((0, 1))  # the member, or a friend who has no orders (and shares the rewards' stock)
+# Staff may switch the program to expiry after inactivity in its first months, while the members still
+# hold the buckets dated before (in the other runs it stays "after earning" all along); the inactivity job
+# then removes lots this many at a time (in production 25), so a member holding a dated bucket and the
+# undated one goes in chunks.
+SWITCH_BEFORE = START + timedelta(days=90)
+INACTIVITY_CHUNK = 1
 
 
 def make_order(order_id: str, member_id: str, lines: list[tuple[int, int]], discount: int, at: datetime,
@@ -122,6 +138,32 @@ def job_went_well(report: Any) -> bool:
     return not report.errors
 
 
+class WatchedJobs(PointsJobs):
+    """The points jobs as they are, watched: after every expiry transaction one commits (each chunk of an
+    inactivity expiry, each lot the expire job removes) the member's books must balance, and the lots
+    it removed are noted."""
+
+    def __init__(self, tenant: str, programs: ProgramStore) -> None:
+        super().__init__(tenant, programs)
+        self.committed: list[tuple[str, int]] = []  # (member, lots removed) per expiry transaction
+        self.folded = 0  # expiry transactions that took spent points out of `lotsConsumed`, the rest left
+
+    def _expiry(self, member_id: str, profile: MemberProfile, lots: list[PointLot], gone: list[PointLot],
+                *args: Any, **kw: Any) -> Any:
+        tx, points = super()._expiry(member_id, profile, lots, gone, *args, **kw)
+        commit = tx.commit
+
+        def commit_and_check(**options: Any) -> None:
+            commit(**options)
+            self.committed.append((member_id, len(gone)))
+            after = assert_books_balance(self.tenant, member_id)
+            if after["consumed"] < int(profile.lots_consumed) and after["available"]:
+                self.folded += 1
+
+        tx.commit = commit_and_check  # type: ignore[method-assign]
+        return tx, points
+
+
 class LedgerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
@@ -135,12 +177,12 @@ class LedgerMachine(RuleBasedStateMachine):
         self.rewards = RewardDesk(self.tenant, self.programs)
         self.adjustments = Adjustments(self.tenant, self.programs)
         self.credits = ActionCredits(self.tenant, self.programs, self.orders)
-        self.jobs = PointsJobs(self.tenant, self.programs)
+        self.jobs = WatchedJobs(self.tenant, self.programs)
         self.model = Books.of(PROGRAM, REWARDS, REVIEW)
         for member_id, name in ((self.member_id, "Aiko"), (self.friend_id, "Ren")):
             Members(self.tenant).enroll(member_id, Enrollment(name, f"{member_id}@example.com", date(1990, 4, 1),
                                                               True), self.now.isoformat(), int(self.now.timestamp()))
-            self.model.enroll(member_id)
+            self.model.enroll(member_id, self.now)
         self.programs.save_program(PROGRAM, "test", self.now)
         for reward in REWARDS:
             self.programs.save_reward(reward, "test", self.now)
@@ -152,6 +194,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.sent_keys: list[tuple[str, str, str, datetime]] = []  # member, key, reward, first sent
         self.references: list[str] = []
         self.counter = 0
+        self.returns_seen = 0  # returns sent, as the last check saw them
 
     # -- helpers ---------------------------------------------------------------------------------------
     def next_id(self, prefix: str) -> str:
@@ -221,7 +264,8 @@ class LedgerMachine(RuleBasedStateMachine):
             assert {x["id"]: Decimal(x["paid"]) for x in stored} == {i: x.paid for i, x in plan.order.lines.items()}
             if result.points < max(plan.points):
                 tally("order: credited a point short (the known rounding fault)")
-            self.model.order_credited(self.member_id, plan, result.points, {x["id"]: int(x["points"]) for x in stored})
+            self.model.order_credited(self.member_id, plan, result.points, {x["id"]: int(x["points"]) for x in stored},
+                                      self.now)
             self.sent_orders[order_id] = (lines, discount, at)
 
     @rule(later=LATER, jobs=JOBS, data=st.data(), kind=st.sampled_from(("new", "new", "again", "changed", "delivered")),
@@ -338,7 +382,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert isinstance(expected, Issue)
         assert (result.member_id, result.reward.id, result.points, result.status.value) == (
             member_id, reward_id, self.model.rewards[reward_id].points_cost, "ISSUED"), result
-        self.model.issued(expected, result.code)
+        self.model.issued(expected, result.code, self.now)
 
     def recent_keys(self) -> list[tuple[str, str, str, datetime]]:
         return [k for k in self.sent_keys if self.now - k[3] < KEY_TTL]
@@ -410,22 +454,72 @@ class LedgerMachine(RuleBasedStateMachine):
         if self.answered(expected, result, code, f"review {reference}"):
             assert result == expected
 
+    # -- the program -------------------------------------------------------------------------------------
+    @precondition(lambda self: self.now < SWITCH_BEFORE and self.model.program.expiry_mode is ExpiryMode.AFTER_EARNING)
+    @rule(later=LATER, jobs=JOBS, months=st.integers(1, 2))
+    def program_switched_to_inactivity(self, later: int, jobs: bool, months: int) -> None:
+        """Staff switch expiry to "after N months of inactivity": the buckets dated so far keep their
+        dates, new points share the undated bucket, and a member inactive for N months loses everything."""
+        self.time_passes(later, jobs)
+        program = replace(PROGRAM, expiry_mode=ExpiryMode.AFTER_INACTIVITY, expiry_months=months)
+        self.programs.save_program(program, "staff:test", self.now, "expire after inactivity")
+        self.model.program_saved(program)
+        tally("program: switched to expiry after inactivity")
+
     # -- scheduled jobs -----------------------------------------------------------------------------------
     def nightly_jobs(self) -> None:
-        """What the scheduler runs: release closed return windows, expire lots, remind before expiry."""
+        """What the scheduler runs: release closed return windows, expire lots past their date, expire
+        everything of members inactive for N months, remind before expiry."""
         released = self.model.release_due(self.now)
         expired = self.model.expire_due(self.now)
-        reports = [job(self.now) for job in (self.jobs.release_due, self.jobs.expire_due, self.jobs.remind_expiring)]
+        lots = {m: len(self.model.members[m].lots) for m in self.member_ids}  # as the inactivity job finds them
+        idle = self.model.expire_inactive(self.now)
+        folded = self.jobs.folded
+        reports = [self.jobs.release_due(self.now), self.jobs.expire_due(self.now)]
+        self.jobs.committed.clear()
+        # The inactivity job has nothing to do before the program expires after inactivity (nobody is
+        # due): here it runs from the switch on, to spare DynamoDB Local a few calls a night.
+        inactivity = self.model.program.expiry_mode is ExpiryMode.AFTER_INACTIVITY
+        reports += [self.jobs.expire_inactive(self.now) if inactivity else JobReport("inactivity", self.tenant),
+                    self.jobs.remind_expiring(self.now)]
         for report in reports:
             assert job_went_well(report), report
-        assert (reports[0].points, reports[1].points) == (released, expired), (reports, released, expired)
+        assert [r.points for r in reports[:3]] == [released, expired, sum(idle.values())], (
+            reports, released, expired, idle)
+        assert sorted(reports[2].members) == sorted(idle), (reports[2], idle)
+        # Each inactive member's lots go at most INACTIVITY_CHUNK per transaction, oldest first, the last
+        # transaction taking the rest and the due mark (the books were checked after each).
+        chunk = points_jobs.INACTIVITY_CHUNK
+        for member_id in idle:
+            removed = [n for m, n in self.jobs.committed if m == member_id]
+            assert sum(removed) == lots[member_id] and max(removed, default=0) <= chunk, (member_id, removed, lots)
+            assert len(removed) == max(1, math.ceil(lots[member_id] / chunk)), (member_id, removed, lots)
+            tally(f"inactivity: a member expired in {'one transaction' if len(removed) == 1 else 'chunks'}"
+                  f"{' with nothing left' if not idle[member_id] else ''}")
+        if self.jobs.folded > folded:
+            tally("jobs: spent points folded away")
         tally(f"jobs: {'released' if released else 'nothing released'}, {'expired' if expired else 'nothing expired'}")
 
     # -- what must always hold ------------------------------------------------------------------------------
     @invariant()
     def books_balance(self) -> None:
         for member_id in self.member_ids:
-            assert_books_balance(self.tenant, member_id)
+            books = assert_books_balance(self.tenant, member_id)
+            self.lots_match_the_model(member_id, books)
+        if self.jobs.folded and len(self.sent_returns) > self.returns_seen:
+            tally("return: after spent points were folded away")
+        self.returns_seen = len(self.sent_returns)
+
+    def lots_match_the_model(self, member_id: str, books: dict[str, Any]) -> None:
+        """One lot per bucket, each with what the model says it has left: walking the lots by expiry
+        (undated last) and taking `lotsConsumed` from the oldest first."""
+        consumed, left = books["consumed"], {}
+        for lot in sorted(books["lot_items"], key=lambda x: (x.expires_on or "9999", x.SK)):
+            take = min(consumed, int(lot.points))
+            consumed -= take
+            left[lot.SK.removeprefix(keys.LOT_PREFIX)] = int(lot.points) - take
+        assert consumed == 0 and left == self.model.buckets(member_id), (
+            member_id, left, self.model.members[member_id].lots)
 
     @invariant()
     def matches_the_model(self) -> None:
@@ -474,8 +568,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.slow  # still part of the default run: nothing deselects `slow`
-def test_every_step_does_what_the_rules_say_and_the_books_balance(services) -> None:
+def test_every_step_does_what_the_rules_say_and_the_books_balance(services, monkeypatch) -> None:
     # `services` binds the models to the session's table on DynamoDB Local.
+    monkeypatch.setattr(points_jobs, "INACTIVITY_CHUNK", INACTIVITY_CHUNK)
     run_state_machine_as_test(LedgerMachine, settings=settings(
         max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
         phases=[p for p in Phase if SHRINK or p is not Phase.shrink],
@@ -522,3 +617,74 @@ def test_an_order_of_three_equal_lines_earns_every_point(services) -> None:
     # of the machine's orders is hit.
     order = make_order("o-3x40", books.member_id, [(40, 1), (40, 1), (40, 1)], 20, books.now, None)
     assert books.orders.record(order, books.now).points == 100
+
+
+# -- inactivity expiry: what `expiringSoon` announces is what the jobs do ------------------------------------------
+def switch_to_inactivity(books: LedgerMachine, months: int) -> None:
+    program = replace(PROGRAM, expiry_mode=ExpiryMode.AFTER_INACTIVITY, expiry_months=months)
+    books.programs.save_program(program, "staff:test", books.now, "expire after inactivity")
+    books.model.program_saved(program)
+
+
+def view_of(books: LedgerMachine) -> Any:
+    """The member's points as `me { points }` reads them."""
+    card = list(TableItem.query(keys.member_pk(books.tenant, books.member_id),
+                                TableItem.SK.between(keys.DASHBOARD_FROM, keys.DASHBOARD_TO), consistent_read=True))
+    return points_view(card, books.programs.program(), books.now)
+
+
+def run_jobs_at(books: LedgerMachine, at: datetime) -> None:
+    """The nightly jobs, and nothing else (no model: these tests check the system against its own announcement)."""
+    books.now = max(books.now, at)
+    for job in (books.jobs.release_due, books.jobs.expire_due, books.jobs.expire_inactive, books.jobs.remind_expiring):
+        assert job_went_well(job(books.now))
+
+
+def announced_then_expired(books: LedgerMachine) -> tuple[tuple[int, datetime], int]:
+    """Wait a day at a time (for at most a year) until `expiringSoon` announces an expiry, run the jobs
+    on that date (now, if it is past), and return the announcement and the points the member lost."""
+    for _ in range(366):
+        view = view_of(books)
+        if view.expiring_soon is not None:
+            break
+        books.now += timedelta(days=1)
+    soon = view.expiring_soon
+    assert soon is not None, "nothing was ever announced"
+    run_jobs_at(books, soon.at)
+    return (soon.points, soon.at), view.available - view_of(books).available
+
+
+def test_points_announced_to_expire_for_inactivity_since_before_the_switch_expire_then(services) -> None:
+    books = LedgerMachine()
+    books.record_order("o-1", [(100, 1)], 0, books.now, False)  # the member's last activity
+    books.time_passes(15 * 24)  # the jobs release its 100 points: 200 available
+    switch_to_inactivity(books, 1)
+    # Never marked by an activity under the new rule: the inactivity job's marking pass finds the member.
+    announced, lost = announced_then_expired(books)  # 200 on 5 February, and lost then
+    assert lost == announced[0], (announced, lost)
+
+
+def test_points_credited_after_an_inactivity_expiry_expire_when_announced(services) -> None:
+    books = LedgerMachine()
+    switch_to_inactivity(books, 1)
+    books.credits.record(books.member_id, REVIEW, "review-1", books.now)  # an activity: due on 5 February
+    run_jobs_at(books, books.now + timedelta(days=31))  # the 115 points expire for inactivity
+    assert view_of(books).available == 0
+    books.now += timedelta(days=10)
+    books.adjustments.adjust(books.member_id, 50, "goodwill", "staff:test", books.now)  # no activity
+    # The credit marks the member again: the 50 go at the next run, 5 February being past.
+    announced, lost = announced_then_expired(books)
+    assert lost == announced[0], (announced, lost)
+
+
+def test_a_bucket_dated_before_the_switch_to_inactivity_is_announced_before_it_expires(services) -> None:
+    books = LedgerMachine()  # the 100 welcome points of January expire when April ends
+    books.now = datetime(2026, 4, 15, 9, tzinfo=timezone.utc)
+    switch_to_inactivity(books, 2)
+    books.credits.record(books.member_id, REVIEW, "review-1", books.now)  # an activity: due on 15 June
+    soon = view_of(books).expiring_soon  # the 100 that go on 1 May, before everything on 15 June
+    before = view_of(books).available
+    run_jobs_at(books, datetime(2026, 5, 1, tzinfo=timezone.utc))
+    lost = before - view_of(books).available
+    assert lost == 100 and soon is not None, (soon, lost)
+    assert (soon.points, soon.at) == (100, datetime(2026, 5, 1, tzinfo=timezone.utc)), soon

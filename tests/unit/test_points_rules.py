@@ -180,6 +180,22 @@ def test_expiring_soon_reports_the_next_expiry_within_the_horizon():
     assert lots.expiring_soon(ls, 30, T0, 30) is None
 
 
+def test_under_inactivity_expiry_a_sooner_dated_bucket_is_announced_before_everything_goes():
+    # A bucket dated under "after earning" before the switch, and the undated one of the inactivity rule.
+    dated = lots.Lot("LOT#2026-11", 30, T0, T0 + timedelta(days=10))
+    undated = lots.Lot("LOT#NEVER", 50, T0, None)
+    idle_at = T0 + timedelta(days=20)
+    assert lots.expiring_soon([dated, undated], 10, T0, 30, idle_at) == lots.ExpiringSoon(20, dated.expires_at)
+    # The inactivity date first, or the same day: everything goes then.
+    assert lots.expiring_soon([dated, undated], 10, T0, 30, T0 + timedelta(days=5)) == lots.ExpiringSoon(
+        70, T0 + timedelta(days=5))
+    assert lots.expiring_soon([dated, undated], 10, T0, 30, dated.expires_at) == lots.ExpiringSoon(
+        70, dated.expires_at)
+    # A dated bucket already spent announces nothing; past the horizon, the inactivity date alone.
+    assert lots.expiring_soon([dated, undated], 30, T0, 30, T0 + timedelta(days=60)) is None
+    assert lots.expiring_soon([dated, undated], 30, T0, 30, idle_at) == lots.ExpiringSoon(50, idle_at)
+
+
 def test_points_earned_in_a_month_expire_together_when_the_month_n_months_later_ends():
     after = p.Program(expiry_mode=p.ExpiryMode.AFTER_EARNING, expiry_months=12)
     end_of_feb_2027 = datetime(2027, 3, 1, tzinfo=timezone.utc)
