@@ -27,12 +27,11 @@ from typing import Iterator
 
 import pytest
 
-from api.demo import DEMO_MEMBERS, seed_demo
+from api.demo import DEMO_MEMBERS
 from api.dev_idp import DevIdentityProvider
 from api.http import Api
-from api.runtime import build_services
-from tests.conftest import make_settings
-from tests.support import live_server, new_tenant
+from tests.api.demo_support import demo_services
+from tests.support import live_server
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON_EXAMPLE = ROOT / "examples" / "python" / "storefront.py"
@@ -61,11 +60,7 @@ class LocalApi:
 def local_api(dynamodb_endpoint, table_name, services, idp) -> Iterator[LocalApi]:
     """`make run`'s API on a tenant of its own (`services` makes sure the session's table exists)."""
     del services
-    tenant = new_tenant()
-    settings = make_settings(dynamodb_endpoint, table_name, (idp.issuer_settings(tenant),), env="dev",
-                             default_tenant=tenant, webhook_secrets={tenant: "dev-webhook-secret"})
-    built = build_services(settings)
-    seed_demo(tenant, built.programs)
+    tenant, built = demo_services(dynamodb_endpoint, table_name, idp)
     with live_server(Api(built)) as base:
         yield LocalApi(f"{base}/graphql", tenant, idp)
 

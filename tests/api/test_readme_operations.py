@@ -26,9 +26,8 @@ from graphql import parse
 from api.demo import seed_demo
 from api.http import Api
 from api.local import banner
-from api.runtime import build_services
-from tests.conftest import make_settings
-from tests.support import live_server, new_tenant
+from tests.api.demo_support import demo_services
+from tests.support import live_server
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 LOCAL_URL = "http://127.0.0.1:8000"  # where the README says `make run` serves
@@ -175,11 +174,7 @@ def local_api(dynamodb_endpoint, table_name, services, idp) -> Iterator[LocalApi
     """Dev mode, the demo data, on a tenant of its own (`services` makes sure the session's table exists),
     with the tokens `make run`'s banner prints, signed by a dev IdP this API trusts."""
     del services
-    tenant = new_tenant()
-    settings = make_settings(dynamodb_endpoint, table_name, (idp.issuer_settings(tenant),), env="dev",
-                             default_tenant=tenant, webhook_secrets={tenant: "dev-webhook-secret"})
-    built = build_services(settings)
-    seed_demo(tenant, built.programs)
+    tenant, built = demo_services(dynamodb_endpoint, table_name, idp)
     # `make run` seeds at every start, on the data the last run left: a restart must add nothing (the
     # balances the README quotes are checked after this second seeding).
     seed_demo(tenant, built.programs)

@@ -31,6 +31,7 @@ from infra.points.program_store import ProgramStore
 from tests.api.points_support import assert_books_balance
 from tests.faults import error_response
 from tests.support import new_tenant
+from tests.integration.test_jobs_at_scale import Countdown
 
 REVIEW = "review_written"
 EARNING = replace(DEFAULT_PROGRAM, expiry_mode=ExpiryMode.AFTER_EARNING, expiry_months=12,
@@ -39,17 +40,6 @@ IDLE_2 = replace(EARNING, expiry_mode=ExpiryMode.AFTER_INACTIVITY, expiry_months
 T0 = datetime(2025, 1, 6, 9, tzinfo=timezone.utc)
 SWITCH = T0 + timedelta(days=20)
 INACTIVE = "INACTIVE"
-
-
-class Countdown:
-    """A budget that lets `members` members start, then is spent."""
-
-    def __init__(self, members: int):
-        self.left = members
-
-    def __call__(self) -> float:
-        self.left -= 1
-        return float(self.left + 1)
 
 
 class Tenant:
