@@ -181,11 +181,12 @@ def test_a_session_whose_log_carries_an_email_fails(tmp_path):
     """))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env |= {"PYTHONPATH": str(ROOT), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    # Its own rootdir, so the report names tests as `test_leak.py::...` wherever the checkout lives.
     run = subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.log_privacy", "-p", "no:cacheprovider", "-q",
-                          str(tmp_path / "test_leak.py")], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                         env=env)
+                          "--rootdir", str(tmp_path), str(tmp_path / "test_leak.py")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "3 passed" in run.stdout  # every test passed: the log alone fails the run
     assert "2 log record(s) carry personal data or credentials" in run.stdout, run.stdout
-    assert "email 'aiko@example.com' in INFO kizuna.members during test_leak.py::test_logs_an_email" in run.stdout
+    assert "email 'aiko@example.com' in INFO kizuna.members during test_leak.py::test_logs_an_email" in run.stdout, run.stdout
     assert "email 'ben@example.com' in WARNING kizuna.http during test_leak.py::test_logs_an_email_once" in run.stdout
