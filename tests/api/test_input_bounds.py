@@ -94,3 +94,13 @@ def test_program_decimals_and_rates_outside_their_bounds_are_refused_and_orders_
     assert out["program"] is None and field in [e["field"] for e in out["userErrors"]], out
     credited = service.ok(ORDER, {"input": order_input(member_id)})["orderRecord"]
     assert credited["outcome"] == "CREDITED" and credited["userErrors"] == []
+
+
+
+def test_an_order_with_five_bad_fields_reports_all_five(service, enrolled, member_id):
+    bad = order_input(member_id, subtotal="-1", currency="XXX",
+                      lines=[{"id": "1", "quantity": -2, "price": "10"}, {"id": "2", "quantity": 1, "price": "-5"}])
+    bad |= {"email": "not-an-address"}
+    out = service.ok(ORDER, {"input": bad})["orderRecord"]
+    fields = {e["field"] for e in out["userErrors"]}
+    assert {"subtotal", "currency", "email", "lines.0.quantity", "lines.1.price"} <= fields, out["userErrors"]
