@@ -6,6 +6,8 @@ import argparse
 import logging
 import os
 import secrets
+import signal
+import sys
 from pathlib import Path
 from typing import Mapping
 
@@ -81,7 +83,15 @@ Dev tokens (valid 12 hours; send as `Authorization: Bearer <token>`):
 """
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    # A plain `kill` must stop DynamoDB Local too: SystemExit runs the atexit hook that stops it, where
+    # the default SIGTERM action would leave the Java process behind. uvicorn restores this handler and
+    # raises the signal again after its own graceful shutdown, so this also runs after serving.
+    sys.exit(128 + signum)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     args = parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
 
