@@ -32,7 +32,10 @@ from infra.points.jobs import PointsJobs
 from infra.points.ledger import NEVER
 from infra.points.program_store import ProgramCache, ProgramStore
 
-TENANT = "bench"
+TENANT = "bench"  # the release job's tenant, "N months after earning"
+# The inactivity job's, "after inactivity": a tenant of its own, so the released members (whose points came
+# without an activity) are not due there too and each job works through exactly its own 10,000.
+IDLE_TENANT = "bench-idle"
 REGION = "us-east-1"
 POINTS = 100
 LAMBDA_TIMEOUT_SECONDS = 900
@@ -122,26 +125,29 @@ def main(argv: list[str] | None = None) -> None:
         raw = raw_client(local.endpoint)
         t0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
         run_at = t0 + timedelta(days=90)
-        store = ProgramStore(TENANT, ProgramCache(3600))
-        store.save_program(replace(DEFAULT_PROGRAM, expiry_mode=ExpiryMode.AFTER_INACTIVITY, expiry_months=2),
-                           "bench", t0)
+        stores = {TENANT: ProgramStore(TENANT, ProgramCache(3600)),
+                  IDLE_TENANT: ProgramStore(IDLE_TENANT, ProgramCache(3600))}
+        stores[TENANT].save_program(DEFAULT_PROGRAM, "bench", t0)
+        stores[IDLE_TENANT].save_program(
+            replace(DEFAULT_PROGRAM, expiry_mode=ExpiryMode.AFTER_INACTIVITY, expiry_months=2), "bench", t0)
 
         t = time.perf_counter()
         seeded = batch_put(raw, table, (item for i in range(n) for item in pending_order_items(
             TENANT, f"r-{i:06d}", t0, t0 + timedelta(days=30, seconds=i))))
         seeded += batch_put(raw, table, (item for i in range(n) for item in inactive_member_items(
-            TENANT, f"i-{i:06d}", t0, t0 + timedelta(days=60, seconds=i))))
+            IDLE_TENANT, f"i-{i:06d}", t0, t0 + timedelta(days=60, seconds=i))))
         seeding = time.perf_counter() - t
         print(f"seeded {seeded:,} items ({n:,} due orders, {n:,} due members) in {seeding:.1f} s; {machine()}")
 
         counter = DynamoCallCounter(client)
         results = {}
-        for name, job in (("release", PointsJobs.release_due), ("inactivity", PointsJobs.expire_inactive)):
+        for name, tenant, job in (("release", TENANT, PointsJobs.release_due),
+                                  ("inactivity", IDLE_TENANT, PointsJobs.expire_inactive)):
             counter.reset()
             seconds = baseline = 0.0
             done = runs = 0
             while True:  # one scheduled run after another, each continuing from the last one's cursor
-                jobs = PointsJobs(TENANT, store, budget=Budget.seconds(args.slice_seconds), page_size=args.page_size)
+                jobs = PointsJobs(tenant, stores[tenant], budget=Budget.seconds(args.slice_seconds), page_size=args.page_size)
                 t = time.perf_counter()
                 report = job(jobs, run_at)
                 seconds += time.perf_counter() - t
