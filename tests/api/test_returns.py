@@ -89,6 +89,21 @@ def test_a_refund_of_99999_on_a_2400_line_is_refused_writes_nothing_and_says_wha
     assert points(enrolled) == {"available": 0, "pending": 100, "debt": 0}
 
 
+
+def _first_call_waits(real, barrier: threading.Barrier):
+    """`real`, except that each thread's first call waits at `barrier` after reading: both requests have
+    read the order before either writes, so the race is forced, not hoped for."""
+    first = threading.local()
+
+    def wrapper(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if not getattr(first, "done", False):
+            first.done = True
+            barrier.wait(timeout=20)
+        return result
+
+    return wrapper
+
 def test_partial_refunds_add_up_two_halves_fit_and_a_third_is_refused(service, enrolled, member_id, tenant):
     order_id = new_order(service, member_id)
     first = send(service, order_id, [{"lineItemId": "1", "amount": "1200"}])
@@ -324,17 +339,7 @@ def test_two_refunds_at_once_that_fit_alone_but_not_together_never_both_land(liv
     # Forced: both requests have read the order (each sees 2,400 left and 1,500 fits) before either writes.
     order_id = new_order(service, member_id)
     both_read = threading.Barrier(2)
-    first_read = threading.local()
-    real_read = OrderBook.record_of
-
-    def read_then_wait(self, member, order):
-        record = real_read(self, member, order)
-        if not getattr(first_read, "done", False):
-            first_read.done = True
-            both_read.wait(timeout=20)
-        return record
-
-    monkeypatch.setattr(OrderBook, "record_of", read_then_wait)
+    monkeypatch.setattr(OrderBook, "record_of", _first_call_waits(OrderBook.record_of, both_read))
     counter = DynamoCallCounter(TableItem._get_connection().connection.client)  # the client the models use now
     try:
         raced = _post_all(live_server, token, [_refund_body(order_id, "1500"), _refund_body(order_id, "1500")])
@@ -363,17 +368,7 @@ def test_two_returns_of_a_held_order_at_once_are_not_both_kept_when_only_one_fit
     email = f"held.{uuid.uuid4().hex[:8]}@example.com"
     order_id = new_order(service, None, email=email)
     both_read = threading.Barrier(2)
-    first_read = threading.local()
-    real_lines = order_store.held_lines
-
-    def lines_then_wait(item, program):
-        lines = real_lines(item, program)
-        if not getattr(first_read, "done", False):
-            first_read.done = True
-            both_read.wait(timeout=20)
-        return lines
-
-    monkeypatch.setattr(order_store, "held_lines", lines_then_wait)
+    monkeypatch.setattr(order_store, "held_lines", _first_call_waits(order_store.held_lines, both_read))
     counter = DynamoCallCounter(TableItem._get_connection().connection.client)  # the client the models use now
     try:
         raced = _post_all(live_server, idp.service_token(),
