@@ -42,9 +42,21 @@ class Listener(Protocol):
     name: str  # stable: part of every effect mark's key
     event_types: frozenset[str]
 
-    def handle(self, event: Event, now: datetime) -> None:
+    def handle(self, event: Event, env: "Env") -> None:
         """Apply this event's effects once. Raise on a fault: the batch is retried, effects already
         applied are recognised by their marks."""
+
+
+@dataclass(frozen=True)
+class Env:
+    """What a listener may use: the processing time and the tenant's program (cached per container)."""
+
+    now: datetime
+    programs: Callable[[str], Any]  # tenant -> infra.points.program_store.ProgramStore
+
+    @property
+    def now_epoch(self) -> int:
+        return int(self.now.timestamp())
 
 
 _LISTENERS: list[Listener] = []
@@ -78,4 +90,3 @@ def once(tx: Any, event: Event, listener: str, now_epoch: int) -> None:
                               expires_at=now_epoch + EFFECT_TTL_SECONDS), EffectMark.PK.does_not_exist())
 
 
-Handler = Callable[[Event, datetime], None]
