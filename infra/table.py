@@ -12,6 +12,10 @@ TABLE_JSON = Path(__file__).with_name("table.json")
 # GSI2: due dates for scheduled jobs (pending release, lot expiry, reminders); sparse, never scanned.
 LOOKUP_INDEX = "GSI1"
 DUE_INDEX = "GSI2"
+# GSI3: when the tier job owes a member a look (a period end, an at-risk notice, a grace or staff tier
+# ending). Keys only: a credit sets it without a read and the job reads the member anyway, so the
+# index is written only when the mark moves, not on every profile change.
+TIER_DUE_INDEX = "GSI3"
 
 
 def table_spec() -> dict[str, Any]:

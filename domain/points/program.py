@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import ErrorCode, UserError, collect
+from domain.tiers.ladder import LadderSchedule, schedule_from_dict, schedule_to_dict
 
 MAX_FACTOR = Decimal(100)
 MAX_ACTION_POINTS = 1_000_000
@@ -127,8 +128,11 @@ class Program:
     store_credit_points: StoreCreditPoints = StoreCreditPoints.KEEP
     return_rate_window_days: int = 180
     max_order_amount: Decimal = Decimal("100000000")
-    # Hook for tiers: tier name -> factor applied to order earnings (the tiers module fills it).
+    # Before ladders: tier name -> factor applied to order earnings. A ladder's POINTS_MULTIPLIER
+    # benefits take over for the tiers it defines.
     tier_multipliers: tuple[tuple[str, Decimal], ...] = ()
+    # The tier ladder in force and an edit waiting for the next period (domain/tiers/ladder.py).
+    tiers: LadderSchedule = LadderSchedule()
     # The brand's calendar (IANA name): caps per day/week/month/year and birthdays follow its local days.
     timezone: str = "UTC"
     # Whether callers without a token may read what a storefront shows (the program summary and the
@@ -156,7 +160,18 @@ class Program:
                     self.return_window_days)
 
     def tier_factor(self, tier: str | None) -> Decimal:
+        """The earn factor of a tier: by id from the ladder's multiplier benefit, else by name from
+        the older `tier_multipliers`."""
+        for ladder in (self.tiers.current, self.tiers.next):
+            found = ladder.by_id(tier) if ladder else None
+            if found is not None:
+                return found.multiplier()
         return dict(self.tier_multipliers).get(tier or "", Decimal(1))
+
+    def tier_multipliers_matter(self) -> bool:
+        """Whether an earn must know the member's tier (costs a read of the profile)."""
+        return bool(self.tier_multipliers) or any(
+            ladder is not None and ladder.multipliers_matter() for ladder in (self.tiers.current, self.tiers.next))
 
     def with_action(self, rule: ActionRule) -> "Program":
         others = tuple(r for r in self.actions if r.action != rule.action)
@@ -267,6 +282,7 @@ def to_dict(p: Program) -> dict[str, Any]:
         "tierMultipliers": [[t, str(f)] for t, f in p.tier_multipliers],
         "timezone": p.timezone,
         "public": p.public,
+        "tiers": schedule_to_dict(p.tiers),
     }
 
 
@@ -300,6 +316,7 @@ def from_dict(d: dict[str, Any]) -> Program:
         tier_multipliers=tuple((t, Decimal(f)) for t, f in d.get("tierMultipliers", [])),
         timezone=d.get("timezone", base.timezone),
         public=bool(d.get("public", base.public)),
+        tiers=schedule_from_dict(d.get("tiers")),
     )
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from infra.table import DUE_INDEX, LOOKUP_INDEX
+from infra.table import DUE_INDEX, LOOKUP_INDEX, TIER_DUE_INDEX
 
 
 class LookupIndex(GlobalSecondaryIndex):
@@ -28,6 +28,15 @@ class DueIndex(GlobalSecondaryIndex):
     GSI2SK = UnicodeAttribute(range_key=True)
 
 
+class TierDueIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = TIER_DUE_INDEX
+        projection = KeysOnlyProjection()
+
+    GSI3PK = UnicodeAttribute(hash_key=True)
+    GSI3SK = UnicodeAttribute(range_key=True)
+
+
 class TableItem(Model):
     """Every item in the table. Subclasses name their kind; a Query returns the right subclass."""
 
@@ -46,10 +55,23 @@ class TableItem(Model):
     GSI1SK = UnicodeAttribute(null=True)
     GSI2PK = UnicodeAttribute(null=True)
     GSI2SK = UnicodeAttribute(null=True)
+    GSI3PK = UnicodeAttribute(null=True)
+    GSI3SK = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True, attr_name="expiresAt")  # TTL, epoch seconds
 
     lookup = LookupIndex()
     due = DueIndex()
+    tier_due = TierDueIndex()
+
+    @classmethod
+    def _instantiate(cls, attribute_values: dict[str, dict[str, Any]]) -> Any:
+        # Kinds with attributes named at run time (a profile's `qp:<month>` qualification) read them
+        # from the raw item here: pynamodb keeps only the attributes a model declares.
+        instance = super()._instantiate(attribute_values)
+        extra = getattr(instance, "read_extra", None)
+        if extra is not None:
+            extra(attribute_values)
+        return instance
 
 
 def bind_table(table_name: str, *, region: str, host: str | None = None,

@@ -1,7 +1,10 @@
 """Member items: the profile with its balances, and the claims that keep emails and referral codes unique."""
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 
 from infra.items.base import TableItem
 
@@ -26,8 +29,23 @@ class MemberProfile(TableItem, discriminator="member"):
     last_activity_at = UnicodeAttribute(null=True, attr_name="lastActivityAt")
     order_months = MapAttribute(default=dict, attr_name="orderMonths")
     return_months = MapAttribute(default=dict, attr_name="returnMonths")
-    tier = UnicodeAttribute(null=True)
+    tier = UnicodeAttribute(null=True)  # before ladders: a tier name set by hand; read as a staff floor
     version = NumberAttribute(default=1)
+    # Tiers (infra/tiers/state.py): qualification per local month is in attributes named at run time,
+    # `qp:<YYYY-MM>` (points) and `qs:<YYYY-MM>` (spend), added to by the crediting transaction.
+    qual_points_all = NumberAttribute(default=0, attr_name="qpAll")
+    qual_spend_all = NumberAttribute(default=0, attr_name="qsAll")
+    tier_held = UnicodeAttribute(null=True, attr_name="tierHeld")
+    tier_held_until = UnicodeAttribute(null=True, attr_name="tierHeldUntil")
+    tier_grace_target = UnicodeAttribute(null=True, attr_name="tierGraceTarget")
+    tier_manual = JSONAttribute(null=True, attr_name="tierManual")
+    tier_announced = UnicodeAttribute(null=True, attr_name="tierAnnounced")
+    tier_evaluated_through = UnicodeAttribute(null=True, attr_name="tierEvaluatedThrough")
+    tier_risk_sent_for = UnicodeAttribute(null=True, attr_name="tierRiskSentFor")
+
+    def read_extra(self, raw: dict[str, dict[str, Any]]) -> None:
+        self.qual_points = {k[3:]: int(v["N"]) for k, v in raw.items() if k.startswith("qp:") and "N" in v}
+        self.qual_spend = {k[3:]: Decimal(v["N"]) for k, v in raw.items() if k.startswith("qs:") and "N" in v}
 
 
 class EmailClaim(TableItem, discriminator="email-claim"):

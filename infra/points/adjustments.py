@@ -12,7 +12,9 @@ from infra.points.items import ActionCount, SourceMark
 from infra.points.ledger import Change, MemberLedger, post
 from infra.points.orders import OrderBook
 from infra.points.program_store import ProgramStore
+from infra.tiers.state import Qualification
 from infra.transaction import Transaction, TransactionCancelled
+from domain import calendar
 
 
 class Adjustments:
@@ -20,17 +22,23 @@ class Adjustments:
         self.tenant = tenant
         self.programs = programs
 
-    def adjust(self, member_id: str, points: int, reason: str, actor: str, now: datetime) -> int:
+    def adjust(self, member_id: str, points: int, reason: str, actor: str, now: datetime,
+               qualifying: bool = False) -> int:
+        """`qualifying`: the adjustment counts toward tier qualification (and leaderboards) in this
+        month, up or down; by default staff adjustments do not."""
         check_adjustment(points, reason)
-        ledger = MemberLedger(self.tenant, member_id, now, self.programs.program())
+        program = self.programs.program()
+        ledger = MemberLedger(self.tenant, member_id, now, program)
+        q = Qualification(calendar.month_key(now, program.timezone), points) if qualifying else None
 
         def build(known: Balance) -> Transaction:
             tx = Transaction()
             ledger.add(tx, Change(adjust(known, points), EntryType.ADJUSTMENT, reason=reason.strip(),
-                                  source=f"staff:{actor}", actor=actor, activity=False, event="points.adjusted"),
-                       known)
+                                  source=f"staff:{actor}", actor=actor, activity=False, event="points.adjusted",
+                                  qualifying=q), known)
             tx.put("audit", audit_entry(self.tenant, actor, "points.adjust", now, member_id=member_id,
-                                        detail={"points": points}, reason=reason.strip()))
+                                        detail={"points": points, **({"qualifying": True} if qualifying else {})},
+                                        reason=reason.strip()))
             return tx
 
         # Downward adjustments need the real balance (never below zero); the first try assumes it suffices.
@@ -54,6 +62,10 @@ class ActionCredits:
             action_rules.check_return_rate(rule, self.orders.return_rate(member_id, now))
         ledger = MemberLedger(self.tenant, member_id, now, program)
         cause = f"action:{action}:{reference}"
+        ladder = program.tiers.at(now)
+        # Action points qualify for tiers only when the ladder lists the action.
+        qualifying = (Qualification(calendar.month_key(now, program.timezone), rule.points)
+                      if ladder is not None and action in ladder.qualifying_actions else None)
 
         def build(known: Balance) -> Transaction:
             tx = Transaction()
@@ -70,8 +82,8 @@ class ActionCredits:
                           [ActionCount.last_at.set(now.isoformat())],
                           ActionCount.last_at.does_not_exist() | (ActionCount.last_at <= cutoff.isoformat()))
             ledger.add(tx, Change(credit(known, rule.points), EntryType.ACTION, reason=action, source=cause,
-                                  event="points.earned", event_detail={"action": action, "reference": reference}),
-                       known)
+                                  event="points.earned", event_detail={"action": action, "reference": reference},
+                                  qualifying=qualifying), known)
             return tx
 
         try:

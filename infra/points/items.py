@@ -51,6 +51,7 @@ class OrderRecord(TableItem, discriminator="order"):
     earn_entry = UnicodeAttribute(null=True, attr_name="earnEntry")
     returned = BooleanAttribute(default=False)
     version = NumberAttribute(default=1)
+    qual_month = UnicodeAttribute(null=True, attr_name="qualMonth")  # local month its points qualified in
 
 
 class SourceMark(TableItem, discriminator="source"):

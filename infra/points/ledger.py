@@ -15,6 +15,7 @@ from infra.ids import new_ulid
 from infra.items import MemberProfile
 from infra.members import outbox_event
 from infra.points.items import LedgerEntry, PointLot
+from infra.tiers.state import Qualification, qualification_actions
 from infra.transaction import Transaction, TransactionCancelled
 
 NEVER = "9999-12-31T00:00:00+00:00"  # the expiry in the keys of undated lots written before buckets
@@ -37,6 +38,7 @@ class Change:
     activity: bool = True  # counts as member activity (resets the inactivity clock)
     event: str | None = None  # outbox event type
     event_detail: dict[str, Any] | None = None
+    qualifying: Qualification | None = None  # what it adds to (or takes from) tier qualification
 
 
 def balance_of(raw: dict[str, Any] | None) -> Balance | None:
@@ -102,6 +104,11 @@ class MemberLedger:
             condition &= P.available == known.available
         if extra_condition is not None:
             condition &= extra_condition
+        if change.qualifying is not None:
+            # Tier qualification moves in the same update, read-free: the tier is computed from it
+            # (domain/tiers/status.py), so a credit that crosses a threshold upgrades as it commits.
+            actions += qualification_actions(change.qualifying, self.program.tiers.at(self.now),
+                                             self.program.timezone, self.now, self.tenant, self.member_id)
         if change.activity:
             actions.append(P.last_activity_at.set(self.now_iso))
             idle_at = inactivity_expiry(self.now, self.program)
@@ -131,6 +138,9 @@ class MemberLedger:
         if change.event:
             tx.put("event", outbox_event(self.tenant, self.pk, change.event,
                                          {"memberId": self.member_id, "points": m.net, "type": change.entry_type.value,
+                                          "entry": key, **({"qualifying": change.qualifying.points,
+                                                            "qualMonth": change.qualifying.month}
+                                                           if change.qualifying else {}),
                                           **(change.event_detail or {})},
                                          self.now_iso, int(self.now.timestamp())))
         return key

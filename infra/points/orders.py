@@ -21,7 +21,11 @@ from infra.items import EmailClaim, MemberProfile
 from infra.points.items import AuditEntry, LedgerEntry, OrderOwner, OrderRecord, SourceMark, UnclaimedOrder
 from infra.points.ledger import Change, MemberLedger, post, profile_balance
 from infra.points.program_store import ProgramStore
+from infra.tiers.standing import member_standing
+from infra.tiers.state import Qualification, counts_spend, state_of
 from infra.transaction import Transaction, TransactionCancelled
+from domain import calendar
+from domain.tiers.status import retain_before_drop
 
 log = logging.getLogger("kizuna.points")
 
@@ -97,10 +101,18 @@ class OrderBook:
                 return OrderResult(OrderOutcome.NO_CUSTOMER, order.id)
             return self._hold_for_email(order, now)
         tier = None
-        if program.tier_multipliers:
+        if program.tier_multipliers_matter():
+            # The tier's multiplier needs the member's tier: a read first (only for such programs).
             profile = self._profile(member_id)
-            tier = profile.tier if profile else None
+            standing = member_standing(profile, program, now) if profile else None
+            tier = (standing.tier.id if standing and standing.tier else None) if program.tiers.current else (
+                profile.tier if profile else None)
         earning = rules.earn(order, program, tier)
+        ladder = program.tiers.at(now)
+        qual_month = calendar.month_key(now, program.timezone)
+        goods = sum((x.paid for x in earning.lines), Decimal(0))
+        qualifying = Qualification(qual_month, earning.points,
+                                   goods if counts_spend(ladder, order.currency) else None)
         ledger = MemberLedger(self.tenant, member_id, now, program)
         entry_key = ledger.entry_key()
         pending = earning.points > 0
@@ -110,7 +122,8 @@ class OrderBook:
             lines=rules.lines_to_json(earning.lines), points=earning.points, pending_points=earning.points,
             status="PENDING" if pending else "RELEASED",
             delivered_at=order.delivered_at.isoformat() if order.delivered_at else None,
-            release_at=earning.release_at.isoformat(), earn_entry=entry_key if pending else None)
+            release_at=earning.release_at.isoformat(), earn_entry=entry_key if pending else None,
+            qual_month=qual_month)
         if pending:
             record.GSI2PK = keys.due_pk(self.tenant, "RELEASE")
             record.GSI2SK = f"{earning.release_at.isoformat()}#{member_id}#{order.id}"
@@ -129,8 +142,10 @@ class OrderBook:
                                                       f"{UNCLAIMED_PREFIX}{order.id}"))
             change = Change(hold(earning.points), EntryType.EARN, EntryStatus.PENDING,
                             reason="Order", source=f"order:{order.id}", order_id=order.id,
-                            event="points.earned", event_detail={"orderId": order.id, "status": "PENDING",
-                                                                 "releaseAt": earning.release_at.isoformat()})
+                            event="points.earned", qualifying=qualifying,
+                            event_detail={"orderId": order.id, "status": "PENDING",
+                                          "releaseAt": earning.release_at.isoformat(), "currency": order.currency,
+                                          "amount": str(goods), "categories": _categories(earning.lines)})
             if pending:
                 ledger.add(tx, change, known, entry_key=entry_key)
             else:
@@ -307,6 +322,7 @@ class OrderBook:
             if profile is None:
                 raise UserError(ErrorCode.NOT_FOUND, "No such order.", "orderId")
             known = profile_balance(profile)
+            qualifying, retain = self._qualification_back(record, req, reversal.points, profile, program, now)
             tx = Transaction()
             tx.put("mark", mark, SourceMark.PK.does_not_exist())
             record_actions = [OrderRecord.lines.set(rules.lines_to_json(reversal.lines)),
@@ -325,8 +341,12 @@ class OrderBook:
                                   [LedgerEntry.status.set(EntryStatus.POSTED.value)])
                 ledger.add(tx, Change(movement, EntryType.REVERSAL, reason=f"{req.resolution.value.lower()} "
                                       f"{req.return_id}", source=f"return:{req.return_id}", order_id=req.order_id,
-                                      activity=False, event="points.reversed",
-                                      event_detail={"orderId": req.order_id, "returnId": req.return_id}), known)
+                                      activity=False, event="points.reversed", qualifying=qualifying,
+                                      event_detail={"orderId": req.order_id, "returnId": req.return_id,
+                                                    "currency": record.currency,
+                                                    "amount": str(sum((x.amount for x in req.lines), Decimal(0)))}),
+                           known, extra_condition=MemberProfile.version == profile.version if retain else None,
+                           extra_actions=retain)
             elif bonus:
                 ledger.add(tx, Change(credit(known, bonus), EntryType.BONUS, reason="Chose an exchange",
                                       source=f"return:{req.return_id}", order_id=req.order_id,
@@ -342,6 +362,29 @@ class OrderBook:
             return ReturnResult(req.order_id, member_id, reversal.points, 0 if reversal.points else bonus,
                                 lines=reversal.lines)
         raise UserError(ErrorCode.CONFLICT, "The order kept changing; try again.")
+
+    def _qualification_back(self, record: OrderRecord, req: ReturnRequest, points: int, profile: MemberProfile,
+                            program: Program, now: datetime) -> tuple[Qualification | None, list | None]:
+        """What a return takes back from tier qualification (from the month the order counted in; orders
+        credited before qualification was kept take nothing back), and, when that would lower the
+        member's tier mid-period, the actions that retain the tier until the period ends instead."""
+        if not record.qual_month or not points:
+            return None, None
+        ladder = program.tiers.at(now)
+        money = sum((x.amount for x in req.lines), Decimal(0))
+        q = Qualification(record.qual_month, -points, -money if counts_spend(ladder, record.currency) else None)
+        if ladder is None:
+            return q, None
+        before = state_of(profile)
+        after = replace(before, points={**before.points, q.month: before.points.get(q.month, 0) + q.points},
+                        points_all=before.points_all + q.points,
+                        spend={**before.spend, q.month: before.spend.get(q.month, Decimal(0)) + (q.spend or 0)},
+                        spend_all=before.spend_all + (q.spend or 0))
+        kept = retain_before_drop(before, after, ladder, program.timezone, now)
+        if kept is None:
+            return q, None
+        from infra.tiers.state import stored_actions
+        return q, stored_actions(before, kept)
 
     @guarded
     def _returned_before(self, mark: SourceMark) -> bool:
@@ -406,6 +449,15 @@ class OrderBook:
             return MemberProfile.get(keys.member_pk(self.tenant, member_id), keys.PROFILE, consistent_read=True)
         except MemberProfile.DoesNotExist:
             return None
+
+
+def _categories(lines: tuple[LinePoints, ...]) -> list[str]:
+    """The order's distinct categories, as challenges count them ("three categories this season")."""
+    seen: dict[str, str] = {}
+    for x in lines:
+        if x.category and x.category.strip().casefold() not in seen:
+            seen[x.category.strip().casefold()] = x.category.strip()
+    return list(seen.values())[:50]
 
 
 def held_lines(item: UnclaimedOrder, program: Program) -> tuple[LinePoints, ...]:

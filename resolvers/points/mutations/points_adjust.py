@@ -1,6 +1,8 @@
 """pointsAdjust (admin): add or remove points with a required reason; lands in the audit trail."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers.scalars import RefArg, TextArg
@@ -17,10 +19,13 @@ class PointsAdjustPayload(ChangedMember):
 
 
 @payload_errors(PointsAdjustPayload)
-def points_adjust(info: Info, member_id: RefArg, points: int, reason: TextArg) -> PointsAdjustPayload:
+def points_adjust(info: Info, member_id: RefArg, points: int, reason: TextArg,
+                  qualifying: Annotated[bool, strawberry.argument(
+                      description="Counts toward tier qualification and leaderboards this month (default: no).")]
+                  = False) -> PointsAdjustPayload:
     ctx = info.context
     member = key_for(str(member_id), "Member", "memberId")
-    ctx.adjustments.adjust(member, points, reason, ctx.actor, ctx.now())
+    ctx.adjustments.adjust(member, points, reason, ctx.actor, ctx.now(), qualifying=qualifying)
     return PointsAdjustPayload(changed_member=member)
 
 

@@ -1,0 +1,1 @@
+"""Tier storage: qualification in the profile, the tier job, history, staff settings."""
