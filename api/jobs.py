@@ -38,6 +38,7 @@ from infra.items import bind_table
 from infra.jobs_state import Budget
 from infra.points.jobs import JobReport, PointsJobs
 from infra.points.program_store import ProgramCache, ProgramStore
+from infra.tiers.jobs import TierJobs, TierRecalculation
 
 log = logging.getLogger("kizuna.jobs")
 
@@ -47,7 +48,13 @@ JOBS: dict[str, Callable[[PointsJobs, datetime], JobReport]] = {
     "inactivity": PointsJobs.expire_inactive,  # everything, after months without activity
     "remind": PointsJobs.remind_expiring,  # "points expiring soon" events
     "birthdays": PointsJobs.birthdays,  # the birthday action rule, once a year
+    "tiers": TierJobs.evaluate_due,  # period ends, grace and staff tiers ending, tier-at-risk notices
+    "tier-recalculation": TierRecalculation.run,  # a ladder applied at once, when staff asked for it
 }
+
+
+class TenantJobs(TierRecalculation):
+    """Every job of one tenant on one object (the tier jobs extend the points jobs' walk)."""
 
 # Time kept back from a Lambda invocation's timeout: the member in hand (a member with a thousand lots
 # is a dozen transactions, each retried within 1.5 s), the cursor, the lease and the report.
@@ -65,7 +72,7 @@ def run(settings: Settings, job: str, now: datetime, tenants: list[str] | None =
     reports = []
     for tenant in tenants or settings.tenants:
         options: dict[str, Any] = {"page_size": page_size} if page_size else {}
-        jobs = PointsJobs(tenant, ProgramStore(tenant, cache), budget=budget, **options)
+        jobs = TenantJobs(tenant, ProgramStore(tenant, cache), budget=budget, **options)
         for name in names:
             started = time.monotonic()
             try:
@@ -144,6 +151,8 @@ expire_points = _handler("expire")
 expire_inactive = _handler("inactivity")
 remind_expiring = _handler("remind")
 credit_birthdays = _handler("birthdays")
+evaluate_tiers = _handler("tiers")
+recalculate_tiers = _handler("tier-recalculation")
 
 
 def main(argv: list[str] | None = None) -> None:

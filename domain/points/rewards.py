@@ -6,7 +6,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -51,8 +51,10 @@ class Reward:
     description: str = ""
     image_url: str | None = None  # https only (bounds.URL), shown by storefronts
 
-    def available_at(self, now: datetime) -> bool:
-        return (self.active and (self.active_from is None or self.active_from <= now)
+    def available_at(self, now: datetime, early_hours: int = 0) -> bool:
+        """`early_hours`: a tier's early access opens the reward that many hours before `active_from`."""
+        opens = self.active_from - timedelta(hours=early_hours) if self.active_from is not None else None
+        return (self.active and (opens is None or opens <= now)
                 and (self.active_until is None or now < self.active_until))
 
 
@@ -82,10 +84,10 @@ def validate_reward(r: Reward) -> Reward:
     return r
 
 
-def check_redeemable(reward: Reward | None, now: datetime) -> Reward:
+def check_redeemable(reward: Reward | None, now: datetime, early_hours: int = 0) -> Reward:
     if reward is None:
         raise UserError(ErrorCode.NOT_FOUND, "No such reward.", "rewardId")
-    if not reward.available_at(now):
+    if not reward.available_at(now, early_hours):
         if reward.active and reward.active_from is not None and now < reward.active_from:
             message = f"This reward can be redeemed from {reward.active_from.isoformat()}."
         elif reward.active and reward.active_until is not None and now >= reward.active_until:
@@ -138,6 +140,16 @@ def reward_from_dict(d: dict[str, Any]) -> Reward:
     )
 
 
-def check_tier(reward: Reward, member_tier: str | None) -> None:
-    if reward.tier_gate and member_tier != reward.tier_gate:
+def check_tier(reward: Reward, member_tier: str | None, ladder: Any = None) -> None:
+    """A tier-gated reward is for members of that tier's rank or above (with a ladder: tiers by id, or
+    by name for gates written before ladders); without a ladder the older exact match stays."""
+    if not reward.tier_gate:
+        return
+    if ladder is not None:
+        gate = ladder.by_id(reward.tier_gate) or next((t for t in ladder.tiers if t.name == reward.tier_gate), None)
+        mine = ladder.by_id(member_tier) if member_tier else None
+        if gate is None or (mine is not None and mine.rank >= gate.rank):
+            return
+        raise UserError(ErrorCode.TIER_REQUIRED, f"This reward is for {gate.name} members and above.", "rewardId")
+    if member_tier != reward.tier_gate:
         raise UserError(ErrorCode.TIER_REQUIRED, f"This reward is for {reward.tier_gate} members.", "rewardId")

@@ -236,6 +236,9 @@ def outcome_at_end(state: TierState, ladder: Ladder, tz: str, end: datetime) -> 
     else:  # GRACE: keep it a while; at the grace end the ended period's result applies
         held, until = before, end + timedelta(days=ladder.grace_days)
         grace_target = supported.id if supported else ""
+    keep = held_tier(state, ladder, end)  # retained beyond this end already (a refund's retention): it stays
+    if keep is not None and (held is None or keep.rank >= held.rank):
+        held, until, grace_target = keep, state.held_until, None
     new = replace(state, held=held.id if held else None, held_until=until if held else None,
                   grace_target=grace_target, evaluated_through=end)
     after = standing(new, ladder, tz, end).tier
@@ -284,7 +287,7 @@ def evaluate(state: TierState, ladder: Ladder, tz: str, at: datetime) -> Evaluat
     if (after.id if after else None) == (first_before.id if first_before else None):
         cause = None
     risk, new = _risk(new, ladder, tz, at)
-    nxt = _next_due(new, ladder, tz, at)
+    nxt = next_due(new, ladder, tz, at)
     return Evaluation(state=new, before=first_before, after=after, cause=cause, at_risk=risk, next_due=nxt,
                       changed=new != state)
 
@@ -318,7 +321,7 @@ def _risk(state: TierState, ladder: Ladder, tz: str, at: datetime) -> tuple[AtRi
     return AtRisk(before, max(before.threshold - q, Decimal(0)), end), replace(state, risk_sent_for=end)
 
 
-def _next_due(state: TierState, ladder: Ladder, tz: str, at: datetime) -> datetime | None:
+def next_due(state: TierState, ladder: Ladder, tz: str, at: datetime) -> datetime | None:
     candidates: list[datetime] = []
     end = period_end(ladder, tz, at)
     if end is not None and _has_business(state, ladder, tz, at):

@@ -137,7 +137,10 @@ class ProgramStore:
         return Page(edges=[(_key(c.reward), c) for c in ordered[:first]], has_next=len(ordered) > first)
 
     def save_program(self, program: Program, actor: str, now: datetime, reason: str | None = None, *,
-                     describe: Describe | None = None) -> Program:
+                     describe: Describe | None = None, action: str = "program.update",
+                     also: tuple[tuple[str, Any], ...] = ()) -> Program:
+        """Store a new configuration (conditioned on the version read). `also`: (label, item) puts that
+        must land with it, such as a job pass the change owes."""
         program_rules.validate(program)
         current = self.cache.get(self.tenant)
         tx = Transaction()
@@ -146,7 +149,9 @@ class ProgramStore:
         condition = ProgramConfig.PK.does_not_exist() if current.version == 0 else ProgramConfig.version == current.version
         tx.put("config", item, condition)
         detail = describe(current.program, program) if describe else program_rules.to_dict(program)
-        tx.put("audit", audit_entry(self.tenant, actor, "program.update", now, detail=detail, reason=reason))
+        tx.put("audit", audit_entry(self.tenant, actor, action, now, detail=detail, reason=reason))
+        for label, extra in also:
+            tx.put(label, extra)
         if marking_needed(current.program, program):
             # Members' due marks were written under the rule before (or none at all): the inactivity job
             # walks the members once to mark each by the new rule (infra/points/jobs.py). A pass not yet

@@ -53,17 +53,18 @@ class RewardDesk:
             return None
 
     def redeem(self, member_id: str, reward_id: str, now: datetime, idempotency_key: str | None = None,
-               tier: str | None = None) -> Redemption:
+               tier: str | None = None, early_hours: int = 0) -> Redemption:
         """Spend points on a reward: balance, stock, per-member limit and idempotency key are all
         conditions of one transaction, so concurrent redemptions never overspend."""
         key = rules.check_idempotency_key(idempotency_key)
         fingerprint = rules.request_fingerprint({"rewardId": reward_id})
         cached = self.programs.reward(reward_id)
         for _ in range(3):
-            reward = rules.check_redeemable(cached.reward if cached else None, now)
+            reward = rules.check_redeemable(cached.reward if cached else None, now, early_hours)
             assert cached is not None
+            ladder = self.programs.program().tiers.at(now)
             if reward.tier_gate:
-                rules.check_tier(reward, tier)
+                rules.check_tier(reward, tier, ladder)
             try:
                 return self._redeem_once(member_id, reward, cached.version, now, key, fingerprint)
             except _StaleReward:
@@ -110,7 +111,7 @@ class RewardDesk:
                 ledger.add(tx, Change(movement, EntryType.REDEEM, reason=reward.name, source=f"coupon:{code}",
                                       reward_id=reward.id, coupon_code=code, event="points.redeemed",
                                       event_detail={"rewardId": reward.id, "couponCode": code}), known,
-                           entry_key=entry_key, extra_condition=_tier_condition(reward))
+                           entry_key=entry_key, extra_condition=_tier_condition(reward, self.programs.program().tiers.at(now)))
                 return tx
 
             try:
@@ -225,5 +226,7 @@ class _StaleReward(Exception):
     """The cached reward is older than the stored one: reload and try again."""
 
 
-def _tier_condition(reward: Reward) -> Any:
-    return (MemberProfile.tier == reward.tier_gate) if reward.tier_gate else None
+def _tier_condition(reward: Reward, ladder: Any) -> Any:
+    """Without a ladder the exact stored tier is a condition of the redemption. With one, the tier is
+    computed from qualification, which only a period end (the tier job) lowers: the read decides."""
+    return (MemberProfile.tier == reward.tier_gate) if reward.tier_gate and ladder is None else None

@@ -11,8 +11,11 @@ from domain.points.balance import EntryType as EntryTypeRule
 from infra.items import MemberProfile
 from infra.members import to_member
 from infra.points.history import history, points_view
+from resolvers.badges.types import MemberBadge, Streaks, member_badges, member_streaks
+from resolvers.challenges.types import MemberChallenge, member_challenges
 from resolvers.context import Info
-from resolvers.nodes import Node, node_type
+from resolvers.nodes import Node, node_type, read
+from resolvers.tiers.types import MemberTier
 from resolvers.pagination import Connection, connection
 from resolvers.permissions import IsStaff
 from resolvers.points.types import EntryType, ExpiringSoon, PointsEntry, Redemption, ReturnRate
@@ -78,11 +81,15 @@ class Member(Node):
     marketing_consent: bool
     referral_code: str = strawberry.field(description="Share it: a friend who enrolls with it is referred by this member.")
     joined_at: datetime
-    tier: str | None
     points: PointsSummary
 
     def node_key(self) -> str:
         return str(self.member_id)
+
+    @strawberry.field(description="The member's tier: current (with benefits), next, progress, how long it is kept, "
+                                  "history. Read from the member's dashboard: no extra call.")
+    def tier(self, info: Info) -> MemberTier | None:
+        return read(info, MemberTier, str(self.member_id))
 
     @strawberry.field(description="Points history, newest first; filter by entry type.")
     def points_history(self, info: Info, first: int | None = None, after: str | None = None,
@@ -103,13 +110,25 @@ class Member(Node):
         r = info.context.orders.return_rate(str(self.member_id), info.context.now())
         return ReturnRate(orders=r.orders, returns=r.returns, rate=r.rate, window_days=r.window_days)
 
+    @strawberry.field(description="Badges held (newest first) and visible badges in progress (closest first).")
+    def badges(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[MemberBadge]:
+        return member_badges(info, str(self.member_id), first, after)
+
+    @strawberry.field(description="Challenges running now and those taken part in, with progress.")
+    def challenges(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[MemberChallenge]:
+        return member_challenges(info, str(self.member_id), first, after)
+
+    @strawberry.field(description="Purchase-month and activity-week streaks, in the program's time zone.")
+    def streaks(self, info: Info) -> Streaks:
+        return member_streaks(info, str(self.member_id))
+
     @classmethod
     def of(cls, m: rules.Member) -> "Member":
         return cls(
             member_id=strawberry.ID(m.id), name=m.name, email=m.email, email_verified=m.verified_email is not None,
             birthday=m.birthday,
             marketing_consent=m.marketing_consent, referral_code=m.referral_code,
-            joined_at=datetime.fromisoformat(m.joined_at), tier=m.tier,
+            joined_at=datetime.fromisoformat(m.joined_at),
             points=PointsSummary.of(m),
         )
 

@@ -1,0 +1,1 @@
+"""GraphQL of tiers: the ladder, a member's tier, staff settings."""
