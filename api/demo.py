@@ -15,10 +15,13 @@ from domain.errors import UserError
 from domain.points.orders import Order, OrderLine
 from domain.points.program import ActionRule, EarnRate, ExpiryMode, Multiplier, Period, Program
 from domain.points.rewards import Reward, RewardKind
+from domain.tiers.ladder import Benefit, BenefitType, DowngradePolicy, Ladder, LadderSchedule, QualificationPeriod, Tier
 from infra.members import Members
 from infra.points.jobs import PointsJobs
 from infra.points.orders import OrderBook
 from infra.points.program_store import ProgramCache, ProgramStore
+from api.demo_badges import seed_badges
+from infra.leaderboards.demo import seed_leaderboard
 
 DEMO_TENANT = "demo"
 DEMO_MEMBERS = [
@@ -39,6 +42,20 @@ DEMO_PROGRAM = Program(
              ActionRule("referral", 200, cap_per_period=10, period=Period.YEAR)),
     return_window_days=14, expiry_mode=ExpiryMode.AFTER_EARNING, expiry_months=12, exchange_bonus_points=30,
     timezone="Asia/Tokyo",
+    # Three tiers on qualifying points earned in the calendar year (Tokyo time); a tier reached in a year
+    # is kept through the next, then a 30-day grace before the year's result applies.
+    tiers=LadderSchedule(current=Ladder(
+        tiers=(Tier("bronze", "Bronze", 1, Decimal(0), benefits=(Benefit(BenefitType.BIRTHDAY_GIFT, points=100),)),
+               Tier("silver", "Silver", 2, Decimal(1500),
+                    benefits=(Benefit(BenefitType.FREE_SHIPPING, description="On orders over 5,000 yen"),
+                              Benefit(BenefitType.BIRTHDAY_GIFT, points=300))),
+               Tier("gold", "Gold", 3, Decimal(3000), entry_points=300,  # Chloé only: README balances are Aiko's
+                    benefits=(Benefit(BenefitType.POINTS_MULTIPLIER, multiplier=Decimal("1.5")),
+                              Benefit(BenefitType.FREE_SHIPPING),
+                              Benefit(BenefitType.EARLY_ACCESS, hours=48, description="New rewards two days early"),
+                              Benefit(BenefitType.CUSTOM, key="concierge", value="priority-chat")))),
+        period=QualificationPeriod.CALENDAR_YEAR, policy=DowngradePolicy.GRACE, grace_days=30, risk_days=14,
+        qualifying_actions=("unboxing_post",))),
 )
 DEMO_REWARDS = (
     # Within reach of a new member's signup points: a storefront can offer something on day one.
@@ -47,6 +64,9 @@ DEMO_REWARDS = (
     Reward("free-shipping", "Free shipping", RewardKind.FREE_SHIPPING, 300),
     Reward("tote-bag", "Canvas tote bag", RewardKind.FREE_PRODUCT, 1200, product_sku="TOTE-01", stock_total=50,
            per_member_limit=1),
+    # For Silver and above (a gate by rank: Gold members may redeem it too).
+    Reward("silver-pouch", "Silver members' travel pouch", RewardKind.FREE_PRODUCT, 800, product_sku="POUCH-01",
+           tier_gate="silver"),
 )
 
 _SERUM = ("SERUM-30", Decimal(4800), "skincare")  # skincare earns double (DEMO_PROGRAM's multiplier)
@@ -96,5 +116,11 @@ def seed_demo(tenant: str, programs: ProgramCache) -> None:
             book.record(Order(id=f"demo-{i}-{n}", currency="JPY", ordered_at=ordered, member_id=member_id,
                               lines=lines, subtotal=subtotal, total=total, email=None, delivered_at=delivered),
                         ordered)
+    # Chloé's gift-set order for her team makes her Gold (Aiko and Ben are Silver with 1,588 qualifying).
+    book.record(Order(id="demo-2-gift", currency="JPY", ordered_at=now - timedelta(days=20), member_id="demo-member-3",
+                      lines=_lines((8, _GIFT_SET)), subtotal=Decimal(158400), total=Decimal(174240), email=None,
+                      delivered_at=now - timedelta(days=18)), now - timedelta(days=20))
     # Orders past their return window move to available now, not at the next scheduled run.
     PointsJobs(tenant, store).release_due(now)
+    seed_leaderboard(tenant, programs, now)
+    seed_badges(tenant, programs, [m[0] for m in DEMO_MEMBERS])

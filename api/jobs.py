@@ -39,6 +39,7 @@ from infra.jobs_state import Budget
 from infra.points.jobs import JobReport, PointsJobs
 from infra.points.program_store import ProgramCache, ProgramStore
 from infra.tiers.jobs import TierJobs, TierRecalculation
+from infra.badges.jobs import badge_backfill
 
 log = logging.getLogger("kizuna.jobs")
 
@@ -50,6 +51,7 @@ JOBS: dict[str, Callable[[PointsJobs, datetime], JobReport]] = {
     "birthdays": PointsJobs.birthdays,  # the birthday action rule, once a year
     "tiers": TierJobs.evaluate_due,  # period ends, grace and staff tiers ending, tier-at-risk notices
     "tier-recalculation": TierRecalculation.run,  # a ladder applied at once, when staff asked for it
+    "badges": badge_backfill,  # badges owed to members who already qualify (after badgeSave)
 }
 
 
@@ -153,6 +155,7 @@ remind_expiring = _handler("remind")
 credit_birthdays = _handler("birthdays")
 evaluate_tiers = _handler("tiers")
 recalculate_tiers = _handler("tier-recalculation")
+backfill_badges = _handler("badges")
 
 
 def main(argv: list[str] | None = None) -> None:

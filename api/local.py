@@ -3,11 +3,13 @@ with GraphiQL at /graphql (its headers editor holds demo-member-1's token)."""
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
 import secrets
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Mapping
 
@@ -16,7 +18,7 @@ from api.demo import DEMO_MEMBERS, DEMO_TENANT, seed_demo
 from api.dev_idp import DevIdentityProvider
 from api.graphiql import GraphiQL
 from api.http import Api
-from api.runtime import build_services
+from api.runtime import Services, build_services
 from api.settings import Settings
 from infra import dynamodb_local
 from infra.table import create_table
@@ -67,6 +69,29 @@ def dev_api(dynamodb_endpoint: str, idp: DevIdentityProvider, table_name: str = 
     return Api(services, graphiql=graphiql)
 
 
+def start_event_processor(services: Services) -> threading.Event:
+    """The stream processor as a daemon thread (docs/design.md, "How features hear about changes"): it
+    resumes from its checkpoints in the table, so events written while it was stopped reach their listeners
+    now. Stopped at exit, before DynamoDB Local (atexit runs last-registered first)."""
+    from infra.events.listeners import register_all
+    from infra.events.processor import local_processor
+
+    register_all()
+    settings = services.settings
+    processor = local_processor(settings.table_name, region=settings.region, endpoint=settings.dynamodb_endpoint,
+                                programs=services.programs)
+    stop = threading.Event()
+    thread = threading.Thread(target=processor.run_forever, args=(stop,), name="kizuna-events", daemon=True)
+    thread.start()
+
+    def stop_processor() -> None:
+        stop.set()
+        thread.join(timeout=5)
+
+    atexit.register(stop_processor)
+    return stop
+
+
 def banner(base: str, dynamodb_endpoint: str, idp: DevIdentityProvider) -> str:
     """What `make run` prints once it serves: where, and the dev tokens. The not-enrolled member is new at
     each start, so enrolling with it works every time. Partner tokens are left out until the API has
@@ -99,6 +124,7 @@ def main() -> None:
     base = f"http://{args.host}:{args.port}"
     idp = DevIdentityProvider.load_or_create(ROOT / ".dev-keys" / "signing-key.pem", issuer=f"{base}/dev-idp")
     api = dev_api(ddb.endpoint, idp)
+    start_event_processor(api.services)
     print(banner(base, ddb.endpoint, idp))
 
     import uvicorn

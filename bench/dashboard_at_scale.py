@@ -51,7 +51,11 @@ from bench.points_ledger import CapacityMeter
 
 SIZES = (10, 300, 1000)
 YEARS = 3
-ME = "query Me { me { id memberId points { available pending lifetime debt expiringSoon { points at } } } }"
+# The storefront's member screen: points, tier (current with benefits, next, progress) and badges.
+ME = """query Me { me { id memberId points { available pending lifetime debt expiringSoon { points at } }
+  tier { id current { name rank benefits { type multiplier } } next { name threshold }
+         progress { qualifying needed percent periodEndsAt } retainedUntil source }
+  badges(first: 10) { nodes { badge { id name } earnedAt progress { current target } } } } }"""
 ACTIVITY = """mutation A($m: ID!, $r: String!) { activityRecord(memberId: $m, action: "review_written", reference: $r)
   { points userErrors { code } } }"""
 ORDER = """mutation O($input: OrderInput!) { orderRecord(input: $input) { outcome points userErrors { code } } }"""
@@ -226,8 +230,14 @@ def main(argv: list[str] | None = None) -> None:
         now = datetime.now(timezone.utc)
         programs = ProgramStore(TENANT, services.programs)
         build_at = months_ago(now, 12 * YEARS + 1)
+        from domain.tiers.ladder import Benefit, BenefitType, Ladder, LadderSchedule, Tier
+        # A three-tier ladder (its benefits without a points multiplier, so an earn reads nothing first).
+        ladder = Ladder((Tier("bronze", "Bronze", 1, Decimal(0)),
+                         Tier("silver", "Silver", 2, Decimal(2000), benefits=(Benefit(BenefitType.FREE_SHIPPING),)),
+                         Tier("gold", "Gold", 3, Decimal(6000), benefits=(Benefit(BenefitType.EARLY_ACCESS, hours=24),))))
         program = replace(DEFAULT_PROGRAM.with_action(ActionRule("review_written", 10)),
-                          expiry_mode=ExpiryMode.AFTER_EARNING, expiry_months=EXPIRY_MONTHS)
+                          expiry_mode=ExpiryMode.AFTER_EARNING, expiry_months=EXPIRY_MONTHS,
+                          tiers=LadderSchedule(current=ladder))
         programs.save_program(program, "bench", build_at)
         programs.save_reward(Reward("tote", "Tote bag", RewardKind.FREE_PRODUCT, 100, product_sku="TOTE"), "bench",
                              build_at)
@@ -343,7 +353,14 @@ def main(argv: list[str] | None = None) -> None:
             "activityRecord, a new bucket": earn(ACTIVITY, {"m": newcomer, "r": uuid.uuid4().hex}),
             "activityRecord, adding to a bucket": earn(ACTIVITY, {"m": newcomer, "r": uuid.uuid4().hex}),
             f"activityRecord, {sizes[-1]:,}-order member": earn(ACTIVITY, {"m": earner, "r": uuid.uuid4().hex}),
+            # 2,400 points: the newcomer crosses Silver's 2,000 in this very transaction.
+            "orderRecord crossing a tier threshold": earn(ORDER, {"input": {
+                **order_input, "orderId": uuid.uuid4().hex[:19], "memberId": newcomer, "subtotal": "2400",
+                "total": "2500", "lines": [{"id": "1", "quantity": 1, "price": "2400", "sku": "BAG"}]}}),
         }
+        upgraded = lh.handler(http_api_event(graphql_body(ME), token=idp.member_token(newcomer)),
+                              LambdaContext("after-upgrade"))
+        tier_after = response_json(upgraded)["data"]["me"]["tier"]["current"]["name"]
         counter.close()
         cost.close()
 
@@ -379,6 +396,8 @@ def main(argv: list[str] | None = None) -> None:
         for label, (calls, local_wcu, (items, table_wcu, index_wcu)) in earns.items():
             print(f"  earn: {label:<34} DynamoDB calls {len(calls)} {calls}; {items} items, WCU by AWS's rule "
                   f"{table_wcu} + {index_wcu} on indexes (DynamoDB Local says {local_wcu:.1f})")
+        print(f"  tier after the crossing order: {tier_after} (same `me` read)   "
+              f"{'ok' if tier_after == 'Silver' else 'MISSED'}")
         print(f"  total {time.monotonic() - started:.0f} s")
 
 

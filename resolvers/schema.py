@@ -31,7 +31,13 @@ from strawberry.tools import merge_types
 from domain.errors import UserError, UserErrors
 from infra.dynamo_errors import RetryLater, is_retryable
 from resolvers.errors import log_name, loggable
+from resolvers.badges.mutations.all import BadgeMutations
+from resolvers.badges.queries import BadgeQueries
+from resolvers.challenges.mutations.all import ChallengeMutations
+from resolvers.challenges.queries import ChallengeQueries
 from resolvers.introspection import NoSchemaShapeIntrospection
+from resolvers.leaderboards.mutations.all import LeaderboardMutations
+from resolvers.leaderboards.queries import LeaderboardQueries
 from resolvers.members.mutations.all import MemberMutations
 from resolvers.members.queries import MemberQueries
 from resolvers.nodes import REGISTRY, NodeQueries
@@ -39,11 +45,13 @@ from resolvers.points.mutations.all import PointsMutations
 from resolvers.points.queries import PointsQueries
 from resolvers.scalars import SCALAR_MAP, BoundedInputs
 from resolvers.webhooks.queries import WebhookQueries
+from resolvers.tiers.mutations.all import TierMutations
+from resolvers.tiers.queries import TierQueries
 
 log = logging.getLogger("kizuna.graphql")
 
-QUERY_TYPES: tuple[type, ...] = (NodeQueries, MemberQueries, PointsQueries, WebhookQueries)
-MUTATION_TYPES: tuple[type, ...] = (MemberMutations, PointsMutations)
+QUERY_TYPES: tuple[type, ...] = (NodeQueries, MemberQueries, PointsQueries, WebhookQueries, TierQueries, BadgeQueries, ChallengeQueries, LeaderboardQueries)
+MUTATION_TYPES: tuple[type, ...] = (MemberMutations, PointsMutations, TierMutations, BadgeMutations, ChallengeMutations, LeaderboardMutations)
 
 
 class MaskUnexpectedErrors(SchemaExtension):

@@ -132,3 +132,29 @@ def enroll(c: GraphQLClient, name: str = "Aiko", email: str | None = None, **ext
 def enrolled(member: GraphQLClient) -> GraphQLClient:
     enroll(member)
     return member
+
+
+@pytest.fixture(scope="session")
+def stream_of_table(services: Services) -> tuple[object, str]:
+    """The session table's stream: a DynamoDB Streams client of the session's DynamoDB Local and the ARN."""
+    import boto3
+
+    s = services.settings
+    client = boto3.client("dynamodbstreams", endpoint_url=s.dynamodb_endpoint, region_name=s.region,
+                          aws_access_key_id="local", aws_secret_access_key="local")
+    arn = services.dynamodb.describe_table(TableName=s.table_name)["Table"]["LatestStreamArn"]
+    return client, arn
+
+
+@pytest.fixture
+def events(services: Services, stream_of_table: tuple[object, str]):
+    """The event processor with the registered listeners, at the tip of the session table's stream: a test
+    makes a change, calls `events.drain()` and then sees what listeners made of it (docs/design.md,
+    "How features hear about changes"). Only what is written after the fixture was made comes through."""
+    from infra.events.listeners import register_all
+    from infra.events.processor import Processor, env_factory
+    from infra.events.stream import StreamReader
+
+    register_all()
+    client, arn = stream_of_table
+    return Processor(env_factory(services.programs), reader=StreamReader(client, arn, start="LATEST"))

@@ -13,6 +13,7 @@ import importlib
 LISTENER_MODULES: tuple[str, ...] = (
     "infra.tiers.listener",
     "infra.progress.listener",
+    "infra.leaderboards.listener",
 )
 
 

@@ -63,11 +63,23 @@ _LISTENERS: list[Listener] = []
 
 
 def register(listener: Listener) -> Listener:
-    """Add a listener (once per name); the registration list is `infra/events/listeners.py`."""
-    if any(x.name == listener.name for x in _LISTENERS):
-        raise ValueError(f"a listener named {listener.name!r} is registered already")
+    """Add a listener (once per name); the registration list is `infra/events/listeners.py`.
+
+    The same listener class registering again (its module imported a second time, e.g. reloaded)
+    takes the place of the first; another listener under a taken name is an error."""
+    for i, x in enumerate(_LISTENERS):
+        if x.name == listener.name:
+            if _origin(x) != _origin(listener):
+                raise ValueError(f"a listener named {listener.name!r} is registered already")
+            _LISTENERS[i] = listener
+            return listener
     _LISTENERS.append(listener)
     return listener
+
+
+def _origin(listener: Listener) -> tuple[str, str]:
+    cls = type(listener)
+    return cls.__module__, cls.__qualname__
 
 
 def listeners_for(event_type: str) -> list[Listener]:

@@ -14,6 +14,7 @@ from infra.points.history import history, points_view
 from resolvers.badges.types import MemberBadge, Streaks, member_badges, member_streaks
 from resolvers.challenges.types import MemberChallenge, member_challenges
 from resolvers.context import Info
+from resolvers.leaderboards.types import LeaderboardPeriod, LeaderboardRank, MonthArg, leaderboard_rank
 from resolvers.nodes import Node, node_type, read
 from resolvers.tiers.types import MemberTier
 from resolvers.pagination import Connection, connection
@@ -121,6 +122,12 @@ class Member(Node):
     @strawberry.field(description="Purchase-month and activity-week streaks, in the program's time zone.")
     def streaks(self, info: Info) -> Streaks:
         return member_streaks(info, str(self.member_id))
+
+    @strawberry.field(description="Where the member stands on a leaderboard (exact within the top 100, else "
+                                  "approximate, saying how far off); null when they have not joined "
+                                  "(`leaderboardJoin`) or have no qualifying points in the period.")
+    def leaderboard_rank(self, info: Info, period: LeaderboardPeriod, month: MonthArg = None) -> LeaderboardRank | None:
+        return leaderboard_rank(info, str(self.member_id), period, month)
 
     @classmethod
     def of(cls, m: rules.Member) -> "Member":

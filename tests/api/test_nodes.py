@@ -30,8 +30,24 @@ def service(client, idp):
     return client.as_(idp.service_token())
 
 
+LADDER = """mutation { tierLadderSet(input: {tiers: [{id: "node-tier", name: "Nodes", rank: 1, threshold: "0"}]}) {
+  userErrors { code } } }"""
+
+
 @pytest.fixture
-def world(admin, enrolled, member_id, service, tenant):
+def ladder(admin, services, tenant):
+    """The shared tenant has a one-tier ladder for this test only."""
+    from domain.points.program import DEFAULT_PROGRAM
+    from infra.points.program_store import ProgramStore
+    store = ProgramStore(tenant, services.programs)
+    before = store.program()
+    assert admin.ok(LADDER)["tierLadderSet"]["userErrors"] == []
+    yield
+    store.save_program(before if before is not None else DEFAULT_PROGRAM, "test", datetime.now(timezone.utc), "reset")
+
+
+@pytest.fixture
+def world(admin, enrolled, member_id, service, tenant, ladder):
     """One object of every Node type, with its id as its own query field gives it."""
     reward_id = f"r-{uuid.uuid4().hex[:8]}"
     saved = admin.ok(REWARD, {"input": {"id": reward_id, "name": "Nodes", "kind": "CUSTOM", "pointsCost": 5}})
@@ -43,6 +59,12 @@ def world(admin, enrolled, member_id, service, tenant):
     me = enrolled.ok("{ me { id points { id } pointsHistory(first: 1) { nodes { id } } } }")["me"]
     staff = admin.ok("""{ program { id } programSummary { id } rewards(first: 100) { nodes { id rewardId } }
                           auditTrail(first: 1) { nodes { id } } webhookFailures(first: 1) { nodes { id } } }""")
+    badge = admin.ok('mutation { badgeSave(input: {id: "node-badge", name: "Nodes"}) { badge { id } } }')[
+        "badgeSave"]["badge"]
+    challenge = admin.ok('mutation { challengeSave(input: {id: "node-ch", name: "Nodes", rewardPoints: 1, '
+                         'criterion: {kind: PURCHASES, count: 1}, startsAt: "2020-01-01T00:00:00Z", '
+                         'endsAt: "2099-01-01T00:00:00Z"}) { challenge { id } } }')["challengeSave"]["challenge"]
+    tiers = enrolled.ok("{ tierLadder { tiers { id } } me { tier { id current { id } } } }")
     return {
         "Member": (enrolled, me["id"]), "PointsSummary": (enrolled, me["points"]["id"]),
         "PointsEntry": (enrolled, me["pointsHistory"]["nodes"][0]["id"]),
@@ -51,6 +73,8 @@ def world(admin, enrolled, member_id, service, tenant):
         "Program": (admin, staff["program"]["id"]), "ProgramSummary": (enrolled, staff["programSummary"]["id"]),
         "AuditRecord": (admin, staff["auditTrail"]["nodes"][0]["id"]),
         "WebhookFailure": (admin, staff["webhookFailures"]["nodes"][0]["id"]),
+        "Badge": (enrolled, badge["id"]), "Challenge": (enrolled, challenge["id"]),
+        "Tier": (enrolled, tiers["tierLadder"]["tiers"][0]["id"]), "MemberTier": (enrolled, tiers["me"]["tier"]["id"]),
     }
 
 

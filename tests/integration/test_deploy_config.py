@@ -298,6 +298,44 @@ def environment_problems(config: Config) -> list[str]:
     return problems
 
 
+STREAM_FUNCTION = "streamProcessor"
+STREAM_HANDLER = "api/stream_handler.handler"
+STREAM_ARN = {"Fn::GetAtt": [TABLE_RESOURCE, "StreamArn"]}
+
+
+def stream_problems(config: Config) -> list[str]:
+    """The stream processor takes the table's stream in ordered batches of 100, answers the first failed
+    record (ReportBatchItemFailures) so a retry starts there, bisects a failing batch, retries a bounded
+    number of times, and has no role of its own granting more than the jobs' (docs/design.md, "How
+    features hear about changes")."""
+    fn = (config.get("functions") or {}).get(STREAM_FUNCTION)
+    if not fn:
+        return [f"no {STREAM_FUNCTION} function"]
+    problems = []
+    if fn.get("handler") != STREAM_HANDLER:
+        problems.append(f"{STREAM_FUNCTION} does not run {STREAM_HANDLER}")
+    if fn.get("role") is not None:
+        problems.append(f"{STREAM_FUNCTION} has a role of its own: the checks above do not cover it")
+    streams = [e["stream"] for e in fn.get("events") or [] if isinstance(e, dict) and "stream" in e]
+    if len(streams) != 1 or len(fn.get("events") or []) != 1:
+        return problems + [f"{STREAM_FUNCTION} is not triggered by exactly one stream"]
+    stream = streams[0] if isinstance(streams[0], dict) else {"arn": streams[0]}
+    wanted = {"type": "dynamodb", "arn": STREAM_ARN, "batchSize": 100, "startingPosition": "TRIM_HORIZON",
+              "functionResponseType": "ReportBatchItemFailures", "bisectBatchOnFunctionError": True}
+    for key, value in wanted.items():
+        if stream.get(key) != value:
+            problems.append(f"{STREAM_FUNCTION} stream {key} is {stream.get(key)!r}, not {value!r}")
+    retries = stream.get("maximumRetryAttempts")
+    if not isinstance(retries, int) or isinstance(retries, bool) or not 1 <= retries <= 10000:
+        problems.append(f"{STREAM_FUNCTION} stream maximumRetryAttempts {retries!r} is not a bound of 1-10000")
+    if stream.get("parallelizationFactor", 1) != 1:
+        problems.append(f"{STREAM_FUNCTION} reads a shard in parallel")
+    timeout = fn.get("timeout", 6)
+    if not isinstance(timeout, int) or not 10 <= timeout <= 300:
+        problems.append(f"{STREAM_FUNCTION} timeout {timeout!r} is not 10-300 s")
+    return problems
+
+
 # --- the real file passes -----------------------------------------------------------------------
 
 CHECKS: dict[str, Callable[[Config], list[str]]] = {
@@ -307,6 +345,7 @@ CHECKS: dict[str, Callable[[Config], list[str]]] = {
     "handlers": handler_problems,
     "http": http_problems,
     "environment": environment_problems,
+    "stream": stream_problems,
 }
 
 
@@ -399,6 +438,21 @@ BROKEN: list[tuple[str, Callable[[Config], None]]] = [
         "Statement"][0].__setitem__("Resource", "*")),
     ("iam", lambda c: c["resources"]["Resources"][GRAPHQL_ROLE]["Properties"].__setitem__(
         "ManagedPolicyArns", ["arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess"])),
+    ("stream", lambda c: c["functions"].pop(STREAM_FUNCTION)),
+    ("stream", _set(f"functions.{STREAM_FUNCTION}.handler", "api/jobs.release_pending")),
+    ("stream", _set(f"functions.{STREAM_FUNCTION}.role", "GraphqlExecutionRole")),
+    ("stream", _set(f"functions.{STREAM_FUNCTION}.events", [])),
+    ("stream", lambda c: c["functions"][STREAM_FUNCTION]["events"].append({"schedule": "rate(1 hour)"})),
+    ("stream", _set(f"functions.{STREAM_FUNCTION}.events.0.stream.functionResponseType", DELETE)),
+    ("stream", _set(f"functions.{STREAM_FUNCTION}.events.0.stream.bisectBatchOnFunctionError", False)),
+    ("stream", _set(f"functions.{STREAM_FUNCTION}.events.0.stream.maximumRetryAttempts", -1)),
+    ("stream", _set(f"functions.{STREAM_FUNCTION}.events.0.stream.maximumRetryAttempts", DELETE)),
+    ("stream", _set(f"functions.{STREAM_FUNCTION}.events.0.stream.batchSize", 10)),
+    ("stream", _set(f"functions.{STREAM_FUNCTION}.events.0.stream.startingPosition", "LATEST")),
+    ("stream", _set(f"functions.{STREAM_FUNCTION}.events.0.stream.parallelizationFactor", 4)),
+    ("stream", _set(f"functions.{STREAM_FUNCTION}.events.0.stream.arn",
+                    {"Fn::GetAtt": [TABLE_RESOURCE, "Arn"]})),
+    ("stream", _set(f"functions.{STREAM_FUNCTION}.timeout", 900)),
 ]
 
 
@@ -619,10 +673,51 @@ def secret_environment_problems(template: Template) -> list[str]:
     return problems
 
 
+STREAM_LAMBDA = "StreamProcessorLambdaFunction"
+STREAM_READ = {"dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"}
+
+
+def stream_template_problems(template: Template) -> list[str]:
+    """One event source mapping, from the table's stream to the stream processor, reporting failed
+    records; the processor's role reads that stream and no other, and no role may do more with it."""
+    problems = []
+    resources = template.get("Resources", {})
+    mappings = [m["Properties"] for m in _resources(template, "AWS::Lambda::EventSourceMapping").values()]
+    stream_arn = f"${{{TABLE_RESOURCE}.StreamArn}}"
+    ours = [m for m in mappings if arn_text(m.get("EventSourceArn")) == stream_arn]
+    if len(ours) != 1 or len(mappings) != 1:
+        return [f"not one event source mapping from the table's stream ({len(mappings)} mappings)"]
+    mapping = ours[0]
+    if arn_text(mapping.get("FunctionName")) != f"${{{STREAM_LAMBDA}.Arn}}":
+        problems.append(f"the stream invokes {arn_text(mapping.get('FunctionName'))}, not {STREAM_LAMBDA}")
+    if mapping.get("FunctionResponseTypes") != ["ReportBatchItemFailures"]:
+        problems.append("the stream's mapping does not report batch item failures")
+    if mapping.get("BisectBatchOnFunctionError") is not True or mapping.get("BatchSize") != 100:
+        problems.append("the stream's mapping does not bisect batches of 100")
+    role = _role_of(resources.get(STREAM_LAMBDA, {}))
+    reads: set[str] = set()
+    for role_id, r in _resources(template, "AWS::IAM::Role").items():
+        for st in role_statements(r):
+            actions = {str(a) for a in _listed(st.get("Action", []))}
+            if st.get("Effect") != "Allow" or not actions & STREAM_READ:
+                continue
+            if actions - STREAM_READ:
+                problems.append(f"{role_id}: stream reading shares a statement with {sorted(actions - STREAM_READ)}")
+            for resource in _listed(st.get("Resource", [])):
+                if arn_text(resource) != stream_arn:
+                    problems.append(f"{role_id}: stream access to {arn_text(resource)}, not the table's stream")
+            if role_id == role and actions == STREAM_READ:
+                reads.add(role_id)
+    if role not in reads:
+        problems.append(f"{STREAM_LAMBDA}'s role {role} may not read the table's stream")
+    return problems
+
+
 TEMPLATE_CHECKS: dict[str, Callable[[Template], list[str]]] = {
     "snapstart": snapstart_problems,
     "ssm": ssm_problems,
     "secret-environment": secret_environment_problems,
+    "stream": stream_template_problems,
 }
 
 
@@ -679,7 +774,26 @@ BROKEN_TEMPLATE: list[tuple[str, Callable[[Template], None]]] = [
     ("secret-environment", lambda t: _graphql_env(t).__setitem__("KIZUNA_CURSOR_SECRET_PARAMETER", "s3cr3t value")),
     ("secret-environment", lambda t: _graphql_env(t).pop("KIZUNA_CURSOR_SECRET_PARAMETER")),
     ("secret-environment", lambda t: _job_env(t).__setitem__("KIZUNA_WEBHOOK_SECRETS_PARAMETER", "/kizuna/x")),
+    ("stream", lambda t: _stream_mapping(t).pop("FunctionResponseTypes")),
+    ("stream", lambda t: _stream_mapping(t).__setitem__("FunctionName", ARN)),
+    ("stream", lambda t: _stream_mapping(t).__setitem__("BisectBatchOnFunctionError", False)),
+    ("stream", lambda t: _stream_read(t).__setitem__("Resource", "*")),
+    ("stream", lambda t: _stream_read(t)["Action"].append("dynamodb:Scan")),
+    ("stream", lambda t: [t["Resources"].pop(k) for k in list(t["Resources"])
+                          if t["Resources"][k]["Type"] == "AWS::Lambda::EventSourceMapping"]),
+    ("stream", lambda t: _graphql_role(t).append({"Effect": "Allow", "Action": "dynamodb:GetRecords",
+                                                  "Resource": "arn:aws:dynamodb:us-east-1:1:table/x/stream/y"})),
 ]
+
+
+def _stream_mapping(t: Template) -> dict[str, Any]:
+    return next(v["Properties"] for v in t["Resources"].values() if v["Type"] == "AWS::Lambda::EventSourceMapping")
+
+
+def _stream_read(t: Template) -> dict[str, Any]:
+    role = _role_of(t["Resources"][STREAM_LAMBDA])
+    return next(st for st in role_statements(t["Resources"][role])
+                if "dynamodb:GetRecords" in _listed(st.get("Action", [])))
 
 
 @pytest.mark.parametrize("check,break_it", BROKEN_TEMPLATE,

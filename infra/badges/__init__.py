@@ -1,0 +1,1 @@
+"""Badge definitions (program partition), awards (member partition) and the backfill job."""

@@ -1,0 +1,1 @@
+"""Challenge definitions (program partition), joining one, and members' progress items."""

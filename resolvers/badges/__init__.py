@@ -1,0 +1,1 @@
+"""GraphQL of badges: the catalog, a member's badges and streaks, badgeSave."""

@@ -1,0 +1,1 @@
+"""GraphQL of challenges: the catalog, a member's challenges, challengeSave and challengeJoin."""

@@ -1,0 +1,1 @@
+"""GraphQL of the leaderboards: the public boards, my rank, joining and leaving."""
