@@ -45,7 +45,8 @@ from bench.common import (
 
 TARGET_RATIO = 1.6
 TARGET_CALLS = 1
-ME = "query Me { me { id memberId name email referralCode tier joinedAt points { available pending lifetime debt } } }"
+ME = ("query Me { me { id memberId name email referralCode tier { current { name rank } progress { needed } } joinedAt "
+      "points { available pending lifetime debt } } }")
 
 
 def import_handler(env: dict[str, str]) -> Any:

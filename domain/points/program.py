@@ -8,6 +8,7 @@ from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from domain import calendar
 from domain.errors import ErrorCode, UserError, collect
 from domain.tiers.ladder import LadderSchedule, schedule_from_dict, schedule_to_dict
 
@@ -140,8 +141,8 @@ class Program:
     public: bool = False
 
     def local_time(self, at: datetime) -> datetime:
-        """`at` on the brand's wall clock."""
-        return at.astimezone(ZoneInfo(self.timezone))  # ZoneInfo caches each zone
+        """`at` on the brand's wall clock (domain/calendar.py: the one day boundary every feature uses)."""
+        return calendar.local(at, self.timezone)
 
     def rate_for(self, currency: str) -> EarnRate:
         for rate in self.earn_rates:

@@ -64,6 +64,10 @@ class TierState:
     announced: str | None = None  # the tier last recorded in the history ("" none)
     evaluated_through: datetime | None = None  # the last period end the job applied
     risk_sent_for: datetime | None = None  # the period end a TierAtRisk went out for
+    # The highest tier this period's qualification reached, kept when a refund took the qualification
+    # back below it (else the qualification itself says it): the period end counts it as reached.
+    reached: str | None = None
+    reached_for: datetime | None = None  # the period end it counts at
 
 
 @dataclass(frozen=True)
@@ -225,6 +229,8 @@ def outcome_at_end(state: TierState, ladder: Ladder, tz: str, end: datetime) -> 
     """The tier just before the period end, the one after, and the state to store (retained tier)."""
     before = standing(state, ladder, tz, end - EPSILON).tier
     supported = ladder.supported(ended_period_qualification(state, ladder, tz, end))
+    if state.reached and state.reached_for == end:
+        supported = _higher(supported, ladder.by_id(state.reached))
     nxt_end = _retention_end(ladder, tz, end)
     grace_target = None
     if before is None or (supported is not None and supported.rank >= before.rank):
@@ -240,7 +246,7 @@ def outcome_at_end(state: TierState, ladder: Ladder, tz: str, end: datetime) -> 
     if keep is not None and (held is None or keep.rank >= held.rank):
         held, until, grace_target = keep, state.held_until, None
     new = replace(state, held=held.id if held else None, held_until=until if held else None,
-                  grace_target=grace_target, evaluated_through=end)
+                  grace_target=grace_target, evaluated_through=end, reached=None, reached_for=None)
     after = standing(new, ladder, tz, end).tier
     return before, after, new
 
@@ -348,12 +354,21 @@ def credit_due(ladder: Ladder, tz: str, at: datetime) -> datetime | None:
 
 def retain_before_drop(before: TierState, after: TierState, ladder: Ladder, tz: str,
                        at: datetime) -> TierState | None:
-    """A reversal never lowers the tier mid-period: when `after` (qualification taken back) would stand
-    lower than `before`, the tier is retained until the period's end. None: nothing to store."""
+    """A reversal never lowers the tier mid-period, nor what the period reached: when `after`
+    (qualification taken back) would stand lower than `before`, the tier is retained until the period's
+    end (or through the next, where reaching it earned that); when it only supports less than `before`
+    did, what `before` reached is kept for the period end to count. None: nothing to store."""
+    reached_was = ladder.supported(qualification(before, ladder, tz, at))
+    reached_now = ladder.supported(qualification(after, ladder, tz, at))
+    end = period_end(ladder, tz, at)
+    if reached_was is not None and end is not None and (reached_now is None or reached_now.rank < reached_was.rank):
+        kept = ladder.by_id(before.reached) if before.reached and before.reached_for == end else None
+        if kept is None or kept.rank < reached_was.rank:
+            after = replace(after, reached=reached_was.id, reached_for=end)
     was = standing(before, ladder, tz, at).tier
     now = standing(after, ladder, tz, at).tier
     if was is None or (now is not None and now.rank >= was.rank):
-        return None
+        return after if after.reached != before.reached or after.reached_for != before.reached_for else None
     if ladder.period is QualificationPeriod.LIFETIME:
         until = None
     elif ladder.period is QualificationPeriod.CALENDAR_YEAR:

@@ -42,6 +42,8 @@ class MemberProfile(TableItem, discriminator="member"):
     tier_announced = UnicodeAttribute(null=True, attr_name="tierAnnounced")
     tier_evaluated_through = UnicodeAttribute(null=True, attr_name="tierEvaluatedThrough")
     tier_risk_sent_for = UnicodeAttribute(null=True, attr_name="tierRiskSentFor")
+    tier_reached = UnicodeAttribute(null=True, attr_name="tierReached")
+    tier_reached_for = UnicodeAttribute(null=True, attr_name="tierReachedFor")
 
     def read_extra(self, raw: dict[str, dict[str, Any]]) -> None:
         self.qual_points = {k[3:]: int(v["N"]) for k, v in raw.items() if k.startswith("qp:") and "N" in v}

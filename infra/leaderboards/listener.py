@@ -14,7 +14,6 @@ EVENT_TYPES = frozenset({
     "points.earned",  # an order or an action that qualifies: qp:<month> and qpAll went up
     "points.reversed",  # a refund: the month the order qualified in goes down
     "points.adjusted",  # a staff adjustment that says it qualifies (up or down)
-    "points.released",  # nothing today moves qualification on release; cheap to hear (one read if not joined)
 })
 
 
@@ -23,6 +22,8 @@ class LeaderboardListener:
     event_types = EVENT_TYPES
 
     def handle(self, event: Event, env: Env) -> None:
+        if not event.detail.get("qualifying"):
+            return  # moved no qualification (a bonus, a non-qualifying action): no score changed, no read
         tz = env.programs(event.tenant).program().timezone
         # The score was reached by the change this event tells about (never before an earlier row's time).
         Leaderboards(event.tenant).sync(event.member_id, env.now, tz, reached_at=event.occurred_at)

@@ -28,6 +28,13 @@ from infra.transaction import Transaction
 JOB = "tiers"
 
 
+def member_profile(pk: str) -> MemberProfile | None:
+    try:
+        return call(lambda: MemberProfile.get(pk, keys.PROFILE, consistent_read=True), what="member")
+    except MemberProfile.DoesNotExist:
+        return None
+
+
 def tier_listing(tenant: str, until: datetime) -> Listing:
     pk = keys.due_pk(tenant, "TIER")
     return Listing(TIER_DUE_INDEX, pk, TableItem.GSI3SK <= _upto(until), None, _upto(until), pk,
@@ -55,9 +62,8 @@ class TierJobs(PointsJobs):
 
     def _look(self, member_id: str, now: datetime) -> tuple[Transaction, int] | None:
         pk = keys.member_pk(self.tenant, member_id)
-        try:
-            profile = call(lambda: MemberProfile.get(pk, keys.PROFILE, consistent_read=True), what="member")
-        except MemberProfile.DoesNotExist:
+        profile = member_profile(pk)
+        if profile is None:
             return None
         program = self.programs.program()
         tz = program.timezone
@@ -140,9 +146,8 @@ class TierRecalculation(TierJobs):
 
     def _recalc(self, member_id: str, now: datetime) -> tuple[Transaction, int] | None:
         pk = keys.member_pk(self.tenant, member_id)
-        try:
-            profile = call(lambda: MemberProfile.get(pk, keys.PROFILE, consistent_read=True), what="member")
-        except MemberProfile.DoesNotExist:
+        profile = member_profile(pk)
+        if profile is None:
             return None
         program = self.programs.program()
         ladder = program.tiers.at(now)

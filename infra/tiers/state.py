@@ -57,7 +57,7 @@ def state_of(p: MemberProfile) -> TierState:
         points_all=int(p.qual_points_all or 0), spend_all=Decimal(p.qual_spend_all or 0),
         held=p.tier_held, held_until=_iso(p.tier_held_until), grace_target=p.tier_grace_target,
         manual=manual, announced=p.tier_announced, evaluated_through=_iso(p.tier_evaluated_through),
-        risk_sent_for=_iso(p.tier_risk_sent_for))
+        risk_sent_for=_iso(p.tier_risk_sent_for), reached=p.tier_reached, reached_for=_iso(p.tier_reached_for))
 
 
 def manual_to_json(m: Manual | None) -> dict[str, Any] | None:
@@ -83,6 +83,8 @@ def stored_actions(before: TierState, after: TierState) -> list[Any]:
     put(P.tier_manual, manual_to_json(before.manual), manual_to_json(after.manual))
     put(P.tier_evaluated_through, _s(before.evaluated_through), _s(after.evaluated_through))
     put(P.tier_risk_sent_for, _s(before.risk_sent_for), _s(after.risk_sent_for))
+    put(P.tier_reached, before.reached, after.reached)
+    put(P.tier_reached_for, _s(before.reached_for), _s(after.reached_for))
     return out
 
 

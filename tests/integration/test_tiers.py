@@ -90,7 +90,7 @@ def test_a_credit_that_crosses_a_threshold_upgrades_in_its_own_single_transactio
     m = program.member()
     program.earn(m, 400, JAN)
     assert program.tier(m, JAN) == "member"
-    calls = DynamoCallCounter(services.dynamodb)
+    calls = DynamoCallCounter(TableItem._get_connection().connection.client)  # the client the models use now
     try:
         program.earn(m, 150, JAN + timedelta(days=1))
     finally:
