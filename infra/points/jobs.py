@@ -44,6 +44,7 @@ from infra.points.history import to_lot
 from infra.points.ledger import Change, MemberLedger, inactive_mark, last_activity, profile_balance
 from infra.points.program_store import ProgramStore
 from infra.table import DUE_INDEX, LOOKUP_INDEX
+from infra.tiers import birthday as tier_birthday
 from infra.transaction import Transaction, TransactionCancelled
 
 log = logging.getLogger("kizuna.jobs")
@@ -597,7 +598,9 @@ class PointsJobs:
         calendar. Run once a day at any fixed hour, it meets every local day exactly once."""
         report = JobReport("birthdays", self.tenant)
         program = self.programs.program()
-        if not any(r.action == BIRTHDAY for r in program.actions):
+        rule = any(r.action == BIRTHDAY for r in program.actions)
+        gifts = tier_birthday.gifts_exist(self.programs, now)  # the tiers' BIRTHDAY_GIFT benefits
+        if not rule and not gifts:
             return report
         today = program.local_time(now)
         credits = ActionCredits(self.tenant, self.programs, OrderBook(self.tenant, self.programs))
@@ -613,10 +616,19 @@ class PointsJobs:
                     break
                 report.seen += 1
                 try:
-                    report.points += credits.record(member_id, BIRTHDAY, str(today.year), now)
-                except UserError:
-                    report.skipped += 1  # credited already this year, or capped
-                    continue
+                    points = 0
+                    if rule:
+                        try:
+                            points += credits.record(member_id, BIRTHDAY, str(today.year), now)
+                        except UserError:
+                            pass  # credited already this year, or capped
+                    if gifts:
+                        points += tier_birthday.credit_birthday_gift(self.tenant, self.programs, member_id,
+                                                                     today.year, now)
+                    if not points:
+                        report.skipped += 1
+                        continue
+                    report.points += points
                 except Exception as e:  # one member's failure must not stop the others
                     report.fail(member_id, keys.birthday_pk(self.tenant, today.strftime("%m-%d")), _reason(e))
                     log.error("job birthdays for %s: member %s failed: %s; run the day again to retry",

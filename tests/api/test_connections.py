@@ -191,8 +191,55 @@ def _fill_redemptions(shop, n):
         "me", "redemptions")
 
 
+def _fill_tier_history(shop, n):
+    ladder = """mutation { tierLadderSet(input: {tiers: [{id: "bronze", name: "Bronze", rank: 1, threshold: "0"},
+        {id: "silver", name: "Silver", rank: 2, threshold: "500"}, {id: "gold", name: "Gold", rank: 3, threshold: "900"}]})
+        { userErrors { code } } }"""
+    assert shop.admin.ok(ladder)["tierLadderSet"]["userErrors"] == []
+    member = shop.member()
+    member_id = member.ok("{ me { memberId } }")["me"]["memberId"]
+    for i in range(n):  # Bronze -> Gold -> Silver -> Gold ...: each one change in the history
+        out = shop.admin.ok("""mutation($m: ID!, $t: ID!) { memberTierSet(memberId: $m, tierId: $t, mode: OVERRIDE,
+            reason: "edge") { userErrors { code } } }""", {"m": member_id, "t": "gold" if i % 2 == 0 else "silver"})
+        assert out["memberTierSet"]["userErrors"] == []
+    return member, "query($f: Int, $a: String) { me { tier { history(first: $f, after: $a) { %s } } } }" % PAGE, (
+        "me", "tier", "history")
+
+
 EVERY_CONNECTION = [_fill_members, _fill_audit, _fill_webhook_failures, _fill_rewards, _fill_summary_rewards,
-                    _fill_history, _fill_redemptions]
+                    _fill_history, _fill_redemptions, _fill_tier_history]
+# Every connection field of the schema, and where its exactly-at-the-end test lives: a fill above, or the
+# test module of its feature (which must query it with `first`). A new connection fails the walk below
+# until it is listed here with its test.
+CONNECTION_TESTS = {
+    "Query.members": _fill_members, "Query.auditTrail": _fill_audit, "Query.webhookFailures": _fill_webhook_failures,
+    "Query.rewards": _fill_rewards, "ProgramSummary.rewards": _fill_summary_rewards,
+    "Member.pointsHistory": _fill_history, "Member.redemptions": _fill_redemptions,
+    "MemberTier.history": _fill_tier_history,
+    "Query.badges": "tests/api/test_badges_api.py", "Member.badges": "tests/api/test_badges_api.py",
+    "Query.challenges": "tests/api/test_badges_api.py", "Member.challenges": "tests/api/test_badges_api.py",
+    "Query.leaderboard": "tests/api/test_leaderboards.py",
+}
+
+
+def test_every_connection_in_the_schema_has_a_test_of_a_page_ending_exactly_at_the_end():
+    from pathlib import Path
+
+    from graphql import GraphQLObjectType, get_named_type
+
+    from resolvers.schema import build_schema
+    schema = build_schema()._schema
+    found = {f"{name}.{field}" for name, t in schema.type_map.items()
+             if isinstance(t, GraphQLObjectType) and not name.startswith("__")
+             for field, definition in t.fields.items() if get_named_type(definition.type).name.endswith("Connection")}
+    assert found == set(CONNECTION_TESTS), f"list each connection with its test: {found ^ set(CONNECTION_TESTS)}"
+    root = Path(__file__).resolve().parents[2]
+    for field, where in CONNECTION_TESTS.items():
+        if isinstance(where, str):
+            text = (root / where).read_text()
+            name = field.split(".")[1]
+            assert any(f"{name}({args}first: $f, after: $a)" in text for args in ("", "period: ALL_TIME, ")), (
+                field, where)
 
 
 @pytest.mark.parametrize("fill", EVERY_CONNECTION, ids=[f.__name__.removeprefix("_fill_") for f in EVERY_CONNECTION])

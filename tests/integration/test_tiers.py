@@ -267,3 +267,22 @@ def test_a_tier_gated_reward_is_for_that_rank_and_above(services, program):
     check_tier(reward, "silver", lad)
     with pytest.raises(UserError):
         check_tier(reward, "member", lad)
+
+
+def test_the_tiers_birthday_gift_arrives_once_on_the_members_birthday(services):
+    from datetime import date
+
+    from infra.points.jobs import PointsJobs
+    lad = Ladder(tiers=(Tier("member", "Member", 1, Decimal(0)),
+                        Tier("silver", "Silver", 2, Decimal(500),
+                             benefits=(Benefit(BenefitType.BIRTHDAY_GIFT, points=300),))))
+    p = Program(services, lad)
+    m = f"m-{uuid.uuid4().hex[:8]}"
+    p.members.enroll(m, Enrollment("Aiko", f"{m}@example.com", date(1991, 3, 14), False), JAN.isoformat(),
+                     int(JAN.timestamp()))
+    p.earn(m, 600, JAN)
+    birthday = datetime(2026, 3, 14, 9, tzinfo=UTC)
+    jobs = PointsJobs(p.tenant, p.store)
+    first, again = jobs.birthdays(birthday), jobs.birthdays(birthday + timedelta(hours=3))
+    assert (first.processed, first.points, again.processed) == (1, 300, 0)
+    assert int(p.profile(m).available) == 900
