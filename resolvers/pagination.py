@@ -19,19 +19,49 @@ T = TypeVar("T")
 N = TypeVar("N")
 
 
+class _Sealer:
+    """Seals an item's key into its cursor when a cursor is asked for, once: a page read for its
+    `nodes` alone encrypts nothing (each seal is an AES-GCM operation)."""
+
+    def __init__(self, codec: Any, binding: str, now: Any) -> None:
+        self.codec, self.binding, self.now = codec, binding, now
+        self.done: dict[int, str] = {}
+
+    def cursor(self, i: int, key: dict) -> str:
+        if i not in self.done:
+            self.done[i] = self.codec.seal(key, self.binding, self.now)
+        return self.done[i]
+
+
 @strawberry.type(description="Where a page stands in its list. An embedded value of its connection.")
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool = strawberry.field(
         description="Pages are read forward (`first`/`after`): always false, as Relay allows.")
-    start_cursor: str | None
-    end_cursor: str | None
+    edges: strawberry.Private[list["Edge[Any]"]]
+
+    @strawberry.field
+    def start_cursor(self) -> str | None:
+        return self.edges[0].sealed() if self.edges else None
+
+    @strawberry.field
+    def end_cursor(self) -> str | None:
+        return self.edges[-1].sealed() if self.edges else None
 
 
 @strawberry.type(description="One node of a page and its cursor. An embedded value of its connection.")
 class Edge(Generic[T]):
-    cursor: str = strawberry.field(description="Opaque; valid for this list, for this caller, for 24 hours.")
     node: T
+    key: strawberry.Private[dict]
+    index: strawberry.Private[int]
+    sealer: strawberry.Private[_Sealer]
+
+    def sealed(self) -> str:
+        return self.sealer.cursor(self.index, self.key)
+
+    @strawberry.field(description="Opaque; valid for this list, for this caller, for 24 hours.")
+    def cursor(self) -> str:
+        return self.sealed()
 
 
 @strawberry.type(description="A page of a list, read forward with `first` and `after` (pageInfo.endCursor). An "
@@ -85,7 +115,7 @@ def connection(info: Any, first: int | None, after: str | None, fetch: Callable[
     except InvalidCursor:
         raise GraphQLError("The cursor is not valid for this list.",
                            extensions={"code": "BAD_USER_INPUT", "field": "after"}) from None
-    edges = [Edge(cursor=codec.seal(key, binding, now), node=node(item)) for key, item in result.edges]
-    return Connection(edges=edges, page_info=PageInfo(
-        has_next_page=result.has_next, has_previous_page=False,
-        start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
+    sealer = _Sealer(codec, binding, now)
+    edges = [Edge(node=node(item), key=key, index=i, sealer=sealer) for i, (key, item) in enumerate(result.edges)]
+    return Connection(edges=edges, page_info=PageInfo(has_next_page=result.has_next, has_previous_page=False,
+                                                      edges=edges))
