@@ -9,6 +9,16 @@ from pynamodb.attributes import BooleanAttribute, JSONAttribute, MapAttribute, N
 from infra.items.base import TableItem
 
 
+class DecimalNumber(NumberAttribute):
+    """A DynamoDB number kept exact as a Decimal (money): pynamodb's own goes through JSON and float."""
+
+    def serialize(self, value: Any) -> str:
+        return str(Decimal(value))
+
+    def deserialize(self, value: str) -> Decimal:
+        return Decimal(value)
+
+
 class MemberProfile(TableItem, discriminator="member"):
     member_id = UnicodeAttribute(attr_name="memberId")
     name = UnicodeAttribute()
@@ -34,7 +44,7 @@ class MemberProfile(TableItem, discriminator="member"):
     # Tiers (infra/tiers/state.py): qualification per local month is in attributes named at run time,
     # `qp:<YYYY-MM>` (points) and `qs:<YYYY-MM>` (spend), added to by the crediting transaction.
     qual_points_all = NumberAttribute(default=0, attr_name="qpAll")
-    qual_spend_all = NumberAttribute(default=0, attr_name="qsAll")
+    qual_spend_all = DecimalNumber(default=0, attr_name="qsAll")
     tier_held = UnicodeAttribute(null=True, attr_name="tierHeld")
     tier_held_until = UnicodeAttribute(null=True, attr_name="tierHeldUntil")
     tier_grace_target = UnicodeAttribute(null=True, attr_name="tierGraceTarget")

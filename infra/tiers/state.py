@@ -21,6 +21,7 @@ from domain.tiers.ladder import Basis, Ladder
 from domain.tiers.status import MONTHS_KEPT, Manual, ManualMode, TierState, credit_due
 from infra import keys
 from infra.items import MemberProfile
+from infra.items.member import DecimalNumber
 
 POINTS_PREFIX = "qp:"
 SPEND_PREFIX = "qs:"
@@ -37,7 +38,7 @@ class Qualification:
 
 
 def _dynamic(name: str) -> NumberAttribute:
-    attr = NumberAttribute(attr_name=name)
+    attr = DecimalNumber(attr_name=name)
     attr.attr_name = name
     attr.attr_path = [name]
     return attr

@@ -286,3 +286,32 @@ def test_the_tiers_birthday_gift_arrives_once_on_the_members_birthday(services):
     first, again = jobs.birthdays(birthday), jobs.birthdays(birthday + timedelta(hours=3))
     assert (first.processed, first.points, again.processed) == (1, 300, 0)
     assert int(p.profile(m).available) == 900
+
+
+def test_only_what_qualifies_moves_qualification_spend_in_the_ladders_currency_and_flagged_adjustments(services):
+    from domain.tiers.ladder import Basis
+    lad = Ladder(tiers=(Tier("member", "Member", 1, Decimal(0)), Tier("silver", "Silver", 2, Decimal(50000))),
+                 basis=Basis.SPEND, currency="JPY")
+    p = Program(services, lad)
+    m = p.member()
+    p.adjust.adjust(m, 900, "goodwill", "staff:test", JAN)  # not flagged: no qualification
+    usd = Order("usd-1", "USD", JAN, (OrderLine("1", 1, Decimal("400")),), Decimal("400"), Decimal("400"), member_id=m)
+    p.orders.record(usd, JAN)  # another currency: points, but no JPY spend
+    prof = p.profile(m)
+    assert prof.qual_spend == {} and int(prof.qual_points_all) == 400  # the order's points still qualify as points
+    jpy = Order("jpy-1", "JPY", JAN, (OrderLine("1", 2, Decimal("30000")),), Decimal("60000"), Decimal("66000"),
+                member_id=m)
+    p.orders.record(jpy, JAN)
+    assert p.profile(m).qual_spend == {"2026-01": Decimal("60000")} and p.tier(m, JAN) == "silver"
+    p.orders.process_return(ReturnRequest("jpy-1", "r-1", ReturnResolution.REFUND,
+                                          (ReturnedLine("1", Decimal("30000"), 1),)), JAN + timedelta(days=2))
+    assert p.profile(m).qual_spend == {"2026-01": Decimal("30000")}
+    assert p.tier(m, JAN + timedelta(days=2)) == "silver"  # retained until the period ends
+
+
+def test_a_tiers_points_multiplier_applies_to_the_members_next_orders(program):
+    m = program.member()
+    program.earn(m, 2000, JAN)  # Gold: 1.5x on order points
+    result = program.orders.record(Order("after-gold", "JPY", JAN, (OrderLine("1", 1, Decimal("10000")),),
+                                         Decimal("10000"), Decimal("10000"), member_id=m), JAN)
+    assert result.points == 150
