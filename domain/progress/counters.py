@@ -24,7 +24,7 @@ later than it reached that mark), else at `last` (the value is at least N now, a
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
@@ -74,11 +74,15 @@ class Track:
     marks: Mapping[str, str] = field(default_factory=dict)  # threshold (as text) -> ISO time first reached
 
     def to_dict(self) -> dict[str, Any]:
-        return {"v": str(self.value), "last": self.last, "marks": dict(self.marks)}
+        # Times are stored as epoch seconds: the item is read by every `me`, and a heavy member's marks
+        # as ISO strings would take most of a read unit on their own.
+        return {"v": str(self.value), "last": _epoch(self.last),
+                "marks": {k: _epoch(at) for k, at in self.marks.items()}}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Track":
-        return cls(Decimal(str(d.get("v", "0"))), d.get("last"), dict(d.get("marks") or {}))
+        return cls(Decimal(str(d.get("v", "0"))), _iso(d.get("last")),
+                   {k: _iso(at) for k, at in (d.get("marks") or {}).items()})
 
     def reached_at(self, threshold: Decimal | int) -> datetime | None:
         """When the value first reached `threshold` (the dating rule above); None if it is below it now."""
@@ -92,6 +96,17 @@ class Track:
         if above:
             return datetime.fromisoformat(above[0][1])
         return datetime.fromisoformat(self.last) if self.last else None
+
+
+def _epoch(at: str | None) -> int | None:
+    return int(datetime.fromisoformat(at).timestamp()) if at else None
+
+
+def _iso(at: Any) -> Any:
+    """Back from storage: epoch seconds, or an ISO string as items written before were."""
+    if isinstance(at, (int, float, Decimal)) and not isinstance(at, bool):
+        return datetime.fromtimestamp(int(at), timezone.utc).isoformat()
+    return at
 
 
 def _text(d: Decimal) -> str:

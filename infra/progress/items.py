@@ -6,22 +6,32 @@
 """
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from infra.items.base import TableItem
+
+
+class CompactJSON(JSONAttribute):
+    """JSON without the spaces after separators: every `me` reads these items, by the byte."""
+
+    def serialize(self, value: Any) -> str | None:
+        return None if value is None else json.dumps(value, separators=(",", ":"))
 
 COUNTERS_SK = "PROG#COUNTERS"
 CHALLENGE_PROGRESS_PREFIX = "PROG#CH#"
 
 
 class ProgressCounters(TableItem, discriminator="progress"):
-    counters = JSONAttribute()
+    counters = CompactJSON()
     version = NumberAttribute(default=1)
 
 
 class ChallengeProgress(TableItem, discriminator="challenge-progress"):
     challenge_id = UnicodeAttribute(attr_name="challengeId")
-    counters = JSONAttribute(default=dict)
+    counters = CompactJSON(default=dict)
     version = NumberAttribute(default=1)
     joined_at = UnicodeAttribute(null=True, attr_name="joinedAt")
     completed_at = UnicodeAttribute(null=True, attr_name="completedAt")
