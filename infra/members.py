@@ -9,7 +9,8 @@ from infra.dynamo_errors import call, guarded
 from infra.ids import new_ulid
 from infra.pages import Page, page, start_key
 from infra.points.items import LedgerEntry
-from infra.items import BirthdayMark, EmailClaim, MemberProfile, OutboxEvent, ReferralCodeClaim, TableItem, read_partition
+from infra.items import BirthdayMark, EmailClaim, MemberProfile, OutboxEvent, ReferralCodeClaim, TableItem
+from infra.items.base import read_range
 from infra.transaction import Transaction, TransactionCancelled
 from domain import members as rules
 from domain.errors import ErrorCode, UserError
@@ -62,8 +63,7 @@ class Members:
 
     def dashboard(self, member_id: str) -> list[TableItem]:
         """Profile, point lots, badges and progress: one Query of the member's dashboard range."""
-        return call(lambda: read_partition(self.pk(member_id),
-                                           TableItem.SK.between(keys.DASHBOARD_FROM, keys.DASHBOARD_TO)),
+        return call(lambda: read_range(self.pk(member_id), keys.DASHBOARD_FROM, keys.DASHBOARD_TO),
                     what="member dashboard")
 
     def enroll(self, member_id: str, e: rules.Enrollment, now_iso: str, now_epoch: int,

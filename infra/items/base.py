@@ -114,3 +114,28 @@ def read_partition(pk: str, sk_condition: Any = None, *, consistent_read: bool =
         start = data.get("LastEvaluatedKey")
         if not start:
             return items
+
+
+def read_range(pk: str, low: str, high: str, *, consistent_read: bool = True) -> list[TableItem]:
+    """`read_partition` of the sort keys `low` .. `high`, sent straight through the botocore client the
+    models share: the member dashboard is read on every `me`, and building the request through
+    PynamoDB's Connection costs about as much again as the raw call's own Python (bench/me_latency.py)."""
+    connection = TableItem._get_connection()
+    client = connection.connection.client
+    known = TableItem._get_discriminator_attribute()._discriminator_map
+    params: dict[str, Any] = {
+        "TableName": TableItem.Meta.table_name, "ConsistentRead": consistent_read,
+        "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
+        "ExpressionAttributeNames": {"#pk": "PK", "#sk": "SK"},
+        "ExpressionAttributeValues": {":pk": {"S": pk}, ":low": {"S": low}, ":high": {"S": high}},
+    }
+    items: list[TableItem] = []
+    while True:
+        data = client.query(**params)
+        for raw in data.get("Items", []):
+            if raw.get("kind", {}).get("S") in known:
+                items.append(TableItem.from_raw_data(raw))
+        start = data.get("LastEvaluatedKey")
+        if not start:
+            return items
+        params["ExclusiveStartKey"] = start
