@@ -39,7 +39,7 @@ class MemberProfile(TableItem, discriminator="member"):
     last_activity_at = UnicodeAttribute(null=True, attr_name="lastActivityAt")
     order_months = MapAttribute(default=dict, attr_name="orderMonths")
     return_months = MapAttribute(default=dict, attr_name="returnMonths")
-    tier = UnicodeAttribute(null=True)  # before ladders: a tier name set by hand; read as a staff floor
+    tier = UnicodeAttribute(null=True)  # before ladders: a tier name set by hand (gates and multipliers by name)
     version = NumberAttribute(default=1)
     # Tiers (infra/tiers/state.py): qualification per local month is in attributes named at run time,
     # `qp:<YYYY-MM>` (points) and `qs:<YYYY-MM>` (spend), added to by the crediting transaction.
