@@ -74,13 +74,19 @@ def _lenient(bound: bounds.Bound) -> Callable[[Any], Any]:
     return parse
 
 
+def plain_decimal(value: Any) -> str:
+    """A decimal as plain digits ("100", never "1E+2"), whatever number type a resolver returned."""
+    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    return format(d, "f")
+
+
 def _scalar(bound: bounds.Bound, serialize: Callable[[Any], Any]) -> ScalarDefinition:
     return strawberry.scalar(name=bound.name, description=bound.description, serialize=serialize,
                              parse_value=_lenient(bound))
 
 
 SCALAR_MAP: dict[object, ScalarDefinition] = {
-    Decimal: _scalar(bounds.DECIMAL, str),
+    Decimal: _scalar(bounds.DECIMAL, lambda d: plain_decimal(d)),
     datetime: _scalar(bounds.DATETIME, lambda d: d.isoformat()),
     date: _scalar(bounds.DATE, lambda d: d.isoformat()),
 }

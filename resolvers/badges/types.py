@@ -79,15 +79,16 @@ class CriterionInput:
 @strawberry.type(description=f"How far a member is: `current` of `target` (amounts in the criterion's currency), "
                              f"current capped at target. {EMBEDDED}")
 class Progress:
-    current: float
-    target: float
+    # Decimals, as every amount in this API: a spend target of 20,000.50 JPY is exact, never a float.
+    current: Decimal
+    target: Decimal
 
     @classmethod
     def of(cls, counters: Counters, spec: Spec | None) -> "Progress | None":
         if spec is None:
             return None
         current, target = criteria.of(spec).progress(counters, spec)
-        return cls(current=float(current), target=float(target))
+        return cls(current=Decimal(current), target=Decimal(target))
 
 
 # -- reading a member's part --------------------------------------------------------------------------
