@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from domain import calendar
 from domain.errors import ErrorCode, UserError
 from domain.points.orders import ReturnRate
 from domain.points.program import ActionRule, Period
@@ -15,18 +16,14 @@ REFERRAL = "referral"
 BUILT_IN = (SIGNUP, PROFILE_COMPLETED, BIRTHDAY, REVIEW_WRITTEN, REFERRAL)
 
 
-def period_key(period: Period, at: datetime) -> str:
-    """The bucket a credit counts in for its cap: 2026-11-22, 2026-W47, 2026-11, 2026, or ALL."""
+def period_key(period: Period, at: datetime, tz: str) -> str:
+    """The bucket a credit counts in for its cap, on the brand's calendar (domain/calendar.py, the one
+    day boundary): 2026-11-22, 2026-W47, 2026-11, 2026, or ALL."""
     if period is Period.DAY:
-        return at.strftime("%Y-%m-%d")
-    if period is Period.WEEK:
-        year, week, _ = at.isocalendar()
-        return f"{year}-W{week:02d}"
-    if period is Period.MONTH:
-        return at.strftime("%Y-%m")
-    if period is Period.YEAR:
-        return at.strftime("%Y")
-    return "ALL"
+        return calendar.local_day(at, tz).isoformat()
+    if period is Period.LIFETIME:
+        return "ALL"
+    return calendar.period_key(at, tz, period.value)
 
 
 def cooldown_cutoff(rule: ActionRule, now: datetime) -> datetime | None:

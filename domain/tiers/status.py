@@ -61,7 +61,6 @@ class TierState:
     held_until: datetime | None = None  # None with a held tier: kept for good
     grace_target: str | None = None  # during a grace period: the tier the ended period supported ("" none)
     manual: Manual | None = None
-    announced: str | None = None  # the tier last recorded in the history ("" none)
     evaluated_through: datetime | None = None  # the last period end the job applied
     risk_sent_for: datetime | None = None  # the period end a TierAtRisk went out for
     # The highest tier this period's qualification reached, kept when a refund took the qualification

@@ -72,7 +72,7 @@ class ActionCredits:
             tx.put("source", SourceMark(ledger.pk, f"{keys.SOURCE_PREFIX}{cause}", cause=cause,
                                         created_at=now.isoformat()), SourceMark.PK.does_not_exist())
             if rule.cap_per_period is not None:
-                bucket = action_rules.period_key(rule.period, program.local_time(now))
+                bucket = action_rules.period_key(rule.period, now, program.timezone)
                 tx.update("cap", ActionCount(ledger.pk, keys.action_count_sk(action, bucket)),
                           [ActionCount.count.add(1)],
                           ActionCount.count.does_not_exist() | (ActionCount.count < rule.cap_per_period))

@@ -57,7 +57,7 @@ def state_of(p: MemberProfile) -> TierState:
         points=dict(getattr(p, "qual_points", {}) or {}), spend=dict(getattr(p, "qual_spend", {}) or {}),
         points_all=int(p.qual_points_all or 0), spend_all=Decimal(p.qual_spend_all or 0),
         held=p.tier_held, held_until=_iso(p.tier_held_until), grace_target=p.tier_grace_target,
-        manual=manual, announced=p.tier_announced, evaluated_through=_iso(p.tier_evaluated_through),
+        manual=manual, evaluated_through=_iso(p.tier_evaluated_through),
         risk_sent_for=_iso(p.tier_risk_sent_for), reached=p.tier_reached, reached_for=_iso(p.tier_reached_for))
 
 
