@@ -140,6 +140,12 @@ def reward_from_dict(d: dict[str, Any]) -> Reward:
     )
 
 
+def tier_matters(reward: Reward, now: datetime, laddered: bool) -> bool:
+    """Whether redeeming it depends on the member's tier: a gate, or (with a ladder, whose tiers may
+    give early access) a reward that has not opened to everyone yet."""
+    return bool(reward.tier_gate) or (laddered and reward.active_from is not None and now < reward.active_from)
+
+
 def check_tier(reward: Reward, member_tier: str | None, ladder: Any = None) -> None:
     """A tier-gated reward is for members of that tier's rank or above (with a ladder: tiers by id, or
     by name for gates written before ladders); without a ladder the older exact match stays."""

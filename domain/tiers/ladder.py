@@ -69,6 +69,10 @@ class Tier:
         return next((b.multiplier for b in self.benefits
                      if b.type is BenefitType.POINTS_MULTIPLIER and b.multiplier is not None), Decimal(1))
 
+    def birthday_gift(self) -> int:
+        """Points the birthday job credits members of this tier on their birthday (0: none)."""
+        return max((b.points or 0 for b in self.benefits if b.type is BenefitType.BIRTHDAY_GIFT), default=0)
+
     def early_access_hours(self) -> int:
         return max((b.hours or 0 for b in self.benefits if b.type is BenefitType.EARLY_ACCESS), default=0)
 

@@ -190,8 +190,9 @@ def _sum(state: TierState, ladder: Ladder, months: list[str]) -> Decimal:
     return Decimal(sum(int(state.points.get(x, 0)) for x in months))
 
 
-def progress(state: TierState, ladder: Ladder, tz: str, at: datetime) -> Progress:
-    current = standing(state, ladder, tz, at).tier
+def progress(state: TierState, ladder: Ladder, tz: str, at: datetime, current: Standing | None = None) -> Progress:
+    """Toward the tier above `current` (the member's standing, computed here unless given)."""
+    current = (current or standing(state, ladder, tz, at)).tier
     q = qualification(state, ladder, tz, at)
     nxt = ladder.above(current)
     if nxt is None:
@@ -378,3 +379,30 @@ def retain_before_drop(before: TierState, after: TierState, ladder: Ladder, tz: 
     else:
         until = standing(before, ladder, tz, at).retained_until
     return replace(after, held=was.id, held_until=until)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the coming period end does to a member if nothing more qualifies, said for staff."""
+
+    period_ends_at: datetime | None
+    qualifying: Decimal
+    tier_now: Tier | None
+    tier_after: Tier | None
+    policy: str
+    explanation: str
+
+
+def preview(state: TierState, ladder: Ladder, tz: str, at: datetime) -> Preview:
+    end, before, after, q = projected_end_outcome(state, ladder, tz, at)
+    if end is None:
+        text = "Lifetime qualification: no period end, the tier is kept."
+    elif (before.id if before else None) == (after.id if after else None):
+        text = "The tier is kept at the period end."
+    elif after is None or (before is not None and after.rank < before.rank):
+        text = (f"Unless {max((before.threshold if before else Decimal(0)) - q, Decimal(0))} more qualifies, "
+                f"the {ladder.policy.value} policy moves the member to "
+                f"{after.name if after else 'no tier'} at the period end.")
+    else:
+        text = f"The member moves up to {after.name} at the period end."
+    return Preview(end, q, before, after, ladder.policy.value, text)

@@ -22,7 +22,7 @@ from infra.points.items import AuditEntry, LedgerEntry, OrderOwner, OrderRecord,
 from infra.points.ledger import Change, MemberLedger, post, profile_balance
 from infra.points.program_store import ProgramStore
 from infra.tiers.standing import member_standing
-from infra.tiers.state import Qualification, counts_spend, state_of
+from infra.tiers.state import Qualification, counts_spend, state_of, stored_actions
 from infra.transaction import Transaction, TransactionCancelled
 from domain import calendar
 from domain.tiers.status import retain_before_drop
@@ -383,7 +383,6 @@ class OrderBook:
         kept = retain_before_drop(before, after, ladder, program.timezone, now)
         if kept is None:
             return q, None
-        from infra.tiers.state import stored_actions
         return q, stored_actions(before, kept)
 
     @guarded

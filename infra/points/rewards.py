@@ -16,6 +16,7 @@ from infra.pages import Page, page, start_key
 from infra.points.items import Coupon, IdempotencyRecord, RewardItem, RewardLimit
 from infra.points.ledger import Change, MemberLedger, post
 from infra.points.program_store import REWARD_PREFIX, ProgramStore
+from infra.tiers.standing import member_standing
 from infra.transaction import Transaction, TransactionCancelled
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -46,19 +47,35 @@ class RewardDesk:
         self.programs = programs
 
     @guarded
+    def _member_tier(self, member_id: str, reward: Reward | None, now: datetime) -> tuple[str | None, int]:
+        """The member's tier id and its early-access hours, read (one GetItem) only when the reward's
+        redemption depends on them; without a ladder, the tier name stored before ladders."""
+        program = self.programs.program()
+        if reward is None or not rules.tier_matters(reward, now, program.tiers.at(now) is not None):
+            return None, 0
+        try:
+            profile = MemberProfile.get(keys.member_pk(self.tenant, member_id), keys.PROFILE, consistent_read=True)
+        except MemberProfile.DoesNotExist:
+            return None, 0
+        standing = member_standing(profile, program, now)
+        if standing is None:
+            return profile.tier, 0
+        return (standing.tier.id, standing.tier.early_access_hours()) if standing.tier else (None, 0)
+
+    @guarded
     def coupon(self, code: str) -> Coupon | None:
         try:
             return Coupon.get(keys.coupon_pk(self.tenant, code.strip().upper()), "COUPON", consistent_read=True)
         except Coupon.DoesNotExist:
             return None
 
-    def redeem(self, member_id: str, reward_id: str, now: datetime, idempotency_key: str | None = None,
-               tier: str | None = None, early_hours: int = 0) -> Redemption:
+    def redeem(self, member_id: str, reward_id: str, now: datetime, idempotency_key: str | None = None) -> Redemption:
         """Spend points on a reward: balance, stock, per-member limit and idempotency key are all
         conditions of one transaction, so concurrent redemptions never overspend."""
         key = rules.check_idempotency_key(idempotency_key)
         fingerprint = rules.request_fingerprint({"rewardId": reward_id})
         cached = self.programs.reward(reward_id)
+        tier, early_hours = self._member_tier(member_id, cached.reward if cached else None, now)
         for _ in range(3):
             reward = rules.check_redeemable(cached.reward if cached else None, now, early_hours)
             assert cached is not None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.points.balance import Balance, EntryType, credit
-from domain.tiers.ladder import BenefitType
 from infra import keys
 from infra.dynamo_errors import call
 from infra.items import MemberProfile
@@ -18,7 +17,7 @@ from infra.transaction import Transaction, TransactionCancelled
 
 def gifts_exist(programs: ProgramStore, now: datetime) -> bool:
     ladder = programs.program().tiers.at(now)
-    return ladder is not None and any(b.type is BenefitType.BIRTHDAY_GIFT for t in ladder.tiers for b in t.benefits)
+    return ladder is not None and any(t.birthday_gift() for t in ladder.tiers)
 
 
 def credit_birthday_gift(tenant: str, programs: ProgramStore, member_id: str, year: int, now: datetime) -> int:
@@ -31,8 +30,7 @@ def credit_birthday_gift(tenant: str, programs: ProgramStore, member_id: str, ye
         return 0
     standing = member_standing(profile, program, now)
     tier = standing.tier if standing else None
-    points = max((b.points or 0 for b in tier.benefits if b.type is BenefitType.BIRTHDAY_GIFT), default=0) if tier \
-        else 0
+    points = tier.birthday_gift() if tier else 0
     if points <= 0:
         return 0
     ledger = MemberLedger(tenant, member_id, now, program)

@@ -3,15 +3,14 @@ preview what the coming period end will do. Each change is audited and recorded 
 in one transaction; the mode is stored as given, so an override never quietly turns into a floor."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from domain.errors import ErrorCode, UserError, collect
 from domain.points.program import Program
-from domain.tiers.ladder import Ladder, Tier
-from domain.tiers.status import Manual, ManualMode, Standing, TierState, next_due, projected_end_outcome, standing
+from domain.tiers.ladder import Ladder
+from domain.tiers.status import Manual, ManualMode, Preview, Standing, TierState, next_due, preview, standing
 from infra import keys
 from infra.audit import audit_entry
 from infra.dynamo_errors import call
@@ -22,16 +21,6 @@ from infra.tiers.state import due_actions, manual_to_json, state_of, stored_acti
 from infra.transaction import Transaction, TransactionCancelled
 
 ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class Preview:
-    period_ends_at: datetime | None
-    qualifying: Decimal
-    tier_now: Tier | None
-    tier_after: Tier | None
-    policy: str
-    explanation: str
 
 
 class TierDesk:
@@ -103,16 +92,4 @@ class TierDesk:
 
     def preview(self, member_id: str, now: datetime) -> Preview:
         program, ladder = self._ladder(now)
-        state = state_of(self._profile(member_id))
-        end, before, after, q = projected_end_outcome(state, ladder, program.timezone, now)
-        if end is None:
-            text = "Lifetime qualification: no period end, the tier is kept."
-        elif (before.id if before else None) == (after.id if after else None):
-            text = "The tier is kept at the period end."
-        elif after is None or (before is not None and after.rank < before.rank):
-            text = (f"Unless {max((before.threshold if before else Decimal(0)) - q, Decimal(0))} more qualifies, "
-                    f"the {ladder.policy.value} policy moves the member to "
-                    f"{after.name if after else 'no tier'} at the period end.")
-        else:
-            text = f"The member moves up to {after.name} at the period end."
-        return Preview(end, q, before, after, ladder.policy.value, text)
+        return preview(state_of(self._profile(member_id)), ladder, program.timezone, now)

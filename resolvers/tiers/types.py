@@ -178,7 +178,7 @@ class MemberTier(Node):
                        retained_until=None)
         state = state_of(profile)
         s = tier_rules.standing(state, ladder, program.timezone, now)
-        p = tier_rules.progress(state, ladder, program.timezone, now)
+        p = tier_rules.progress(state, ladder, program.timezone, now, s)
         return cls(member_id=profile.member_id, current=Tier.of(s.tier) if s.tier else None, source=s.source,
                    next=NextTier(tier=Tier.of(p.next), name=p.next.name, threshold=p.next.threshold) if p.next else None,
                    progress=TierProgress(qualifying=p.qualifying, needed=p.needed, percent=p.percent,
