@@ -315,3 +315,53 @@ def test_a_tiers_points_multiplier_applies_to_the_members_next_orders(program):
     result = program.orders.record(Order("after-gold", "JPY", JAN, (OrderLine("1", 1, Decimal("10000")),),
                                          Decimal("10000"), Decimal("10000"), member_id=m), JAN)
     assert result.points == 150
+
+
+def test_a_tier_change_two_writers_see_at_once_is_recorded_once(services, program, monkeypatch):
+    """The listener reads the member, and before it commits another writer records the same change:
+    its commit is refused on `tierAnnounced`, it looks again and records nothing more."""
+    from infra.events.model import Env, Event
+    from infra.tiers import listener as tier_listener
+    m = program.member()
+    program.earn(m, 600, JAN)  # Silver, not recorded yet (no processor runs here)
+    env = Env(now=JAN + timedelta(hours=1), programs=lambda tenant: program.store)
+
+    def event(n: int) -> Event:
+        return Event(program.tenant, m, f"01TIERRACE{n:016d}", "points.adjusted", JAN,
+                     {"qualifying": 600, "entry": f"TX#race-{n}"})
+
+    real_get = MemberProfile.get
+    raced: list[int] = []
+
+    def get_then_race(*args, **kwargs):
+        profile = real_get(*args, **kwargs)
+        if not raced:  # the first read: the other writer records the change before this one commits
+            raced.append(1)
+            other = threading.Thread(target=tier_listener.TierAnnouncer().handle, args=(event(2), env))
+            other.start()
+            other.join()
+        return profile
+
+    monkeypatch.setattr(MemberProfile, "get", get_then_race)
+    tier_listener.TierAnnouncer().handle(event(1), env)
+    changes = [h for h in program.history(m) if h.to_tier == "silver"]
+    assert len(changes) == 1 and changes[0].entry == "TX#race-2"
+    assert len(program.events(m, "tier.changed")) == 1
+
+
+def test_a_credit_during_a_grace_period_keeps_the_grace_ends_due_mark(services):
+    """The job owes a member the end of their grace period; a credit then must not move that mark to the
+    end of the new year (it sets one only when there is none), or the drop would be recorded (history,
+    `tier.changed`) only then."""
+    p = Program(services, ladder(policy=DowngradePolicy.GRACE, grace_days=30))
+    m = p.member()
+    p.earn(m, 2100, JAN)
+    p.jobs.evaluate_due(datetime(2027, 1, 1, 1, tzinfo=UTC))
+    p.earn(m, 100, datetime(2027, 3, 1, tzinfo=UTC))
+    p.jobs.evaluate_due(datetime(2028, 1, 1, 1, tzinfo=UTC))  # 2027 supports Member: 30 days of grace
+    assert p.tier(m, datetime(2028, 1, 5, tzinfo=UTC)) == "gold"
+    p.earn(m, 100, datetime(2028, 1, 10, tzinfo=UTC))
+    p.jobs.evaluate_due(datetime(2028, 2, 1, 1, tzinfo=UTC))
+    assert p.tier(m, datetime(2028, 2, 1, 2, tzinfo=UTC)) == "member"
+    ends = [(h.to_tier, h.at[:10]) for h in p.history(m) if h.cause == "GRACE_END"]
+    assert ends == [("member", "2028-02-01")]
