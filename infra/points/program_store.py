@@ -13,11 +13,10 @@ from domain.points.program import DEFAULT_PROGRAM, ExpiryMode, Program
 from domain.points.rewards import Reward, reward_from_dict, reward_to_dict
 from infra import keys
 from infra.audit import audit_entry
-from infra.cursors import InvalidCursor
 from infra.dynamo_errors import guarded
 from infra.items import read_partition
 from infra.jobs_state import MARKING_JOB, PASS_SK, MarkingPass
-from infra.pages import Page
+from infra.pages import Page, list_page
 from infra.points.items import ProgramConfig, RewardItem
 from infra.transaction import Transaction, TransactionCancelled
 
@@ -127,14 +126,9 @@ class ProgramStore:
 
     def catalog_page(self, first: int, after: dict | None, shown: Callable[[Reward], bool]) -> Page[CachedReward]:
         """The cached catalog in the order it is shown (points cost, name, id), `first` rewards after
-        the key `after` (a position in that order, as the previous page's cursor sealed it). One extra
-        reward is looked at, so `has_next` is exact."""
-        ordered = sorted((c for c in self.cache.get(self.tenant).rewards.values() if shown(c.reward)),
-                         key=lambda c: _position(c.reward))
-        if after is not None:
-            mark = _position_of(after)
-            ordered = [c for c in ordered if _position(c.reward) > mark]
-        return Page(edges=[(_key(c.reward), c) for c in ordered[:first]], has_next=len(ordered) > first)
+        the position `after` (as the previous page's cursor sealed it)."""
+        return list_page([c for c in self.cache.get(self.tenant).rewards.values() if shown(c.reward)],
+                         lambda c: [c.reward.points_cost, c.reward.name, c.reward.id], first, after)
 
     def save_program(self, program: Program, actor: str, now: datetime, reason: str | None = None, *,
                      describe: Describe | None = None, action: str = "program.update",
@@ -202,19 +196,3 @@ class ProgramStore:
 def _cached(item: RewardItem) -> CachedReward:
     return CachedReward(reward_from_dict(item.definition), int(item.version),
                         int(item.stock_left) if item.stock_left is not None else None)
-
-
-def _position(r: Reward) -> tuple[int, str, str]:
-    return (r.points_cost, r.name, r.id)
-
-
-def _key(r: Reward) -> dict[str, Any]:
-    """A reward's place in the catalog order, as a page key (sealed into a cursor by the resolvers)."""
-    return {"cost": r.points_cost, "name": r.name, "id": r.id}
-
-
-def _position_of(key: dict[str, Any]) -> tuple[int, str, str]:
-    try:
-        return (int(key["cost"]), str(key["name"]), str(key["id"]))
-    except (KeyError, TypeError, ValueError):
-        raise InvalidCursor("not a catalog position") from None

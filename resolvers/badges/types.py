@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any
 
 import strawberry
 
@@ -23,8 +23,7 @@ from domain.progress import counters as counting
 from domain.progress import streaks as streak_rules
 from domain.progress.counters import Counters
 from infra.badges.items import BadgeAward
-from infra.cursors import InvalidCursor
-from infra.pages import Page
+from infra.pages import list_page
 from infra.progress import catalog as catalogs
 from infra.progress.items import ProgressCounters
 from resolvers.nodes import Node, node_type, read
@@ -40,7 +39,6 @@ CriterionKind = strawberry.enum(
     description="What a badge or challenge counts: " + " ".join(f"{k}: {c.description}"
                                                                  for k, c in criteria.KINDS.items()))
 
-T = TypeVar("T")
 
 
 @strawberry.type(description=f"What a badge or challenge asks for; only the parameters its kind takes are set. {EMBEDDED}")
@@ -178,19 +176,7 @@ class MemberBadge:
                                                              "null for a badge without one.")
 
 
-# -- in-memory lists as connections ------------------------------------------------------------------
-
-def list_page(items: Sequence[T], position: Callable[[T], list[str]], first: int, after: dict | None) -> Page[T]:
-    """A page of a list already in memory (the cached catalog, a member's dashboard), in its order; the
-    cursor's key is an item's position in that order, so a page after a change still continues right."""
-    ordered = sorted(items, key=position)
-    if after is not None:
-        mark = after.get("at") if isinstance(after, dict) else None
-        if not isinstance(mark, list) or not all(isinstance(x, str) for x in mark):
-            raise InvalidCursor("not a list position")
-        ordered = [i for i in ordered if position(i) > mark]
-    return Page(edges=[({"at": position(i)}, i) for i in ordered[:first]], has_next=len(ordered) > first)
-
+# -- in-memory lists as connections (infra.pages.list_page) ---------------------------------------------
 
 def badge_catalog(info: Any, first: int | None, after: str | None) -> Connection[Badge]:
     badges = [b for b, _ in catalogs.catalog(info.context.programs).badges.values() if badge_visible(info, b)]

@@ -10,7 +10,8 @@ from domain.challenges.definitions import Challenge as ChallengeRule
 from domain.progress.counters import Counters
 from infra.progress import catalog as catalogs
 from infra.progress.items import ChallengeProgress
-from resolvers.badges.types import EMBEDDED, Badge, BadgeCriterion, Progress, badge_of, caller_member, list_page
+from infra.pages import list_page
+from resolvers.badges.types import EMBEDDED, Badge, BadgeCriterion, Progress, badge_of, caller_member
 from resolvers.nodes import Node, node_type
 from resolvers.pagination import Connection, connection
 from resolvers.permissions import can_read_catalog
