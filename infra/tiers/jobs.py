@@ -67,16 +67,12 @@ class TierJobs(PointsJobs):
             return None
         program = self.programs.program()
         tz = program.timezone
-        end = None
-        for ladder in (program.tiers.current, program.tiers.next):
-            if ladder is not None:
-                end = last_period_end(ladder, tz, now)
-                break
-        # A period that ended is judged by the ladder it ran under (an edit applies from the next one).
-        ladder = program.tiers.at(end - EPSILON) if end is not None else program.tiers.at(now)
-        ladder = ladder or program.tiers.at(now)
+        ladder = program.tiers.at(now)
         if ladder is None:
             return None
+        # A period that ended is judged by the ladder it ran under (an edit applies from the next one).
+        end = last_period_end(ladder, tz, now)
+        ladder = (program.tiers.at(end - EPSILON) if end is not None else None) or ladder
         state = state_of(profile)
         ev = evaluate(state, ladder, tz, now)
         P = MemberProfile
