@@ -107,3 +107,41 @@ def webhook_failures_pk(tenant: str) -> str:
 def job_pk(tenant: str, job: str) -> str:
     """A scheduled job's own items: its lease (`LEASE`) and its place in the due index (`CURSOR`)."""
     return f"T#{tenant}#JOB#{job}"
+
+
+# VIP events (infra/vip_events/items.py): an event's partition holds its definition and counters
+# (`EVENT`), one registration per member (`REG#<member>`), the waitlist in join order
+# (`WAIT#<seq>`), invitations (`INVITE#<member>`) and check-in scans (`SCAN#<scanId>`).
+def vip_event_pk(tenant: str, event_id: str) -> str:
+    return f"T#{tenant}#VIPEVENT#{event_id}"
+
+
+def vip_events_list_pk(tenant: str) -> str:
+    """GSI1 partition of the tenant's events, by start time."""
+    return f"T#{tenant}#VIPEVENTS"
+
+
+def member_tickets_pk(tenant: str, member_id: str) -> str:
+    """GSI1 partition of one member's registrations (their tickets), by event start."""
+    return f"T#{tenant}#M#{member_id}#TICKETS"
+
+
+def ticket_pk(tenant: str, code_hash: str) -> str:
+    """Where a check-in code (its SHA-256, never the code) leads: event and member."""
+    return f"T#{tenant}#TICKET#{code_hash}"
+
+
+VIP_EVENT_SK = "EVENT"
+REGISTRATION_PREFIX = "REG#"
+WAITLIST_PREFIX = "WAIT#"
+INVITATION_PREFIX = "INVITE#"
+SCAN_PREFIX = "SCAN#"
+VIP_STATS_SK = "VIPSTATS"  # in the member's partition, after PROG#~: outside the dashboard
+
+
+def registration_sk(member_id: str) -> str:
+    return f"{REGISTRATION_PREFIX}{member_id}"
+
+
+def waitlist_sk(seq: int) -> str:
+    return f"{WAITLIST_PREFIX}{seq:012d}"

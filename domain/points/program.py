@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain import calendar
 from domain.errors import ErrorCode, UserError, collect
+from domain.posts.settings import PostSettings
 from domain.tiers.ladder import LadderSchedule, schedule_from_dict, schedule_to_dict
+from domain.vip_events.settings import VipEventSettings
 
 MAX_FACTOR = Decimal(100)
 MAX_ACTION_POINTS = 1_000_000
@@ -139,6 +141,9 @@ class Program:
     # Whether callers without a token may read what a storefront shows (the program summary and the
     # rewards catalog). Off by default: a signed-in member, staff or the order system may always read it.
     public: bool = False
+    # Members' posts (domain/posts/settings.py) and VIP events (domain/vip_events/settings.py).
+    posts: PostSettings = PostSettings()
+    vip_events: VipEventSettings = VipEventSettings()
 
     def local_time(self, at: datetime) -> datetime:
         """`at` on the brand's wall clock (domain/calendar.py: the one day boundary every feature uses)."""
@@ -284,6 +289,8 @@ def to_dict(p: Program) -> dict[str, Any]:
         "timezone": p.timezone,
         "public": p.public,
         "tiers": schedule_to_dict(p.tiers),
+        "posts": p.posts.to_dict(),
+        "vipEvents": p.vip_events.to_dict(),
     }
 
 
@@ -318,6 +325,8 @@ def from_dict(d: dict[str, Any]) -> Program:
         timezone=d.get("timezone", base.timezone),
         public=bool(d.get("public", base.public)),
         tiers=schedule_from_dict(d.get("tiers")),
+        posts=PostSettings.from_dict(d.get("posts")),
+        vip_events=VipEventSettings.from_dict(d.get("vipEvents")),
     )
 
 

@@ -1,0 +1,1 @@
+"""VIP events: eligibility, registrations and the waitlist, check-in, no-shows and cancellation."""
