@@ -694,6 +694,10 @@ def stream_template_problems(template: Template) -> list[str]:
         problems.append("the stream's mapping does not report batch item failures")
     if mapping.get("BisectBatchOnFunctionError") is not True or mapping.get("BatchSize") != 100:
         problems.append("the stream's mapping does not bisect batches of 100")
+    destination = arn_text(((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"))
+    queues = _resources(template, "AWS::SQS::Queue")
+    if not any(destination == f"${{{q}.Arn}}" for q in queues):
+        problems.append("a batch the stream's mapping gives up on goes to no queue (DestinationConfig.OnFailure)")
     role = _role_of(resources.get(STREAM_LAMBDA, {}))
     reads: set[str] = set()
     for role_id, r in _resources(template, "AWS::IAM::Role").items():
@@ -778,6 +782,7 @@ BROKEN_TEMPLATE: list[tuple[str, Callable[[Template], None]]] = [
     ("stream", lambda t: _stream_mapping(t).__setitem__("FunctionName", ARN)),
     ("stream", lambda t: _stream_mapping(t).__setitem__("BisectBatchOnFunctionError", False)),
     ("stream", lambda t: _stream_read(t).__setitem__("Resource", "*")),
+    ("stream", lambda t: _stream_mapping(t).pop("DestinationConfig")),
     ("stream", lambda t: _stream_read(t)["Action"].append("dynamodb:Scan")),
     ("stream", lambda t: [t["Resources"].pop(k) for k in list(t["Resources"])
                           if t["Resources"][k]["Type"] == "AWS::Lambda::EventSourceMapping"]),
