@@ -188,6 +188,12 @@ def iam_problems(config: Config) -> list[str]:
             problems += [f"SSM resource {arn_text(r)} is not a parameter named in params"
                          for r in resources if arn_text(r) not in parameter_arns]
             continue
+        if prefixes == {"sqs"}:  # the stream processor's failure destination: send, to that queue only
+            problems += [f"{a} is more than sending to the stream's failure queue" for a in actions
+                         if a != "sqs:SendMessage"]
+            problems += [f"SQS resource {arn_text(r)} is not the stream's failure queue"
+                         for r in resources if arn_text(r) != "${StreamFailuresQueue.Arn}"]
+            continue
         if prefixes == {"logs"}:  # the GraphQL role writes its own log group
             problems += [f"{a} is more than writing logs" for a in actions
                          if a not in ("logs:CreateLogStream", "logs:PutLogEvents")]
@@ -409,6 +415,8 @@ BROKEN: list[tuple[str, Callable[[Config], None]]] = [
         "iamRoleStatements", [{"Effect": "Allow", "Action": ["dynamodb:Scan"], "Resource": "*"}])),
     ("iam", lambda c: c["provider"]["iam"]["role"].__setitem__(
         "managedPolicies", ["arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"])),
+    ("iam", lambda c: _sqs_statement(c).__setitem__("Action", "sqs:*")),
+    ("iam", lambda c: _sqs_statement(c).__setitem__("Resource", "*")),
     ("runtime", _set("provider.runtime", "python3.11")),
     ("runtime", _set("provider.runtime", "nodejs20.x")),
     ("runtime", _set("provider.architecture", "x86_64")),
@@ -789,6 +797,10 @@ BROKEN_TEMPLATE: list[tuple[str, Callable[[Template], None]]] = [
     ("stream", lambda t: _graphql_role(t).append({"Effect": "Allow", "Action": "dynamodb:GetRecords",
                                                   "Resource": "arn:aws:dynamodb:us-east-1:1:table/x/stream/y"})),
 ]
+
+
+def _sqs_statement(c: dict[str, Any]) -> dict[str, Any]:
+    return next(st for st in c["provider"]["iam"]["role"]["statements"] if "sqs:SendMessage" in _listed(st["Action"]))
 
 
 def _stream_mapping(t: Template) -> dict[str, Any]:
