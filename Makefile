@@ -33,8 +33,11 @@ deps: $(BIN)/.installed node_modules/.installed $(GRAPHIQL)
 run: deps
 	$(BIN)/python -m api.local
 
+# Tests run in parallel workers (pytest-xdist), each with its own DynamoDB Local; TEST_WORKERS=1 runs them in one.
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(min(4, os.cpu_count() or 1))')
+
 test: deps examples/node/node_modules/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 schema: deps
 	$(BIN)/python -m scripts.export_schema
