@@ -171,7 +171,10 @@ class TokenVerifier:
         roles = frozenset(issuer.role_map[g] for g in groups if g in issuer.role_map)
         scopes = frozenset(_words(claims.get("scope") or claims.get("scp"), "scope"))
         if roles:
-            return Principal(Kind.STAFF, cfg.tenant, sub, roles=roles, scopes=scopes)
+            # Staff carry their vouched email too: it is how staff are told apart from their own member
+            # account (no moderating one's own post, no checking in one's own ticket), never a binding.
+            email = vouched_email(claims.get(cfg.email_claim), claims.get(cfg.email_verified_claim))
+            return Principal(Kind.STAFF, cfg.tenant, sub, roles=roles, scopes=scopes, verified_email=email)
         if cfg.partner_scope in scopes:
             return Principal(Kind.PARTNER, cfg.tenant, str(claims.get("client_id") or sub), scopes=scopes)
         if cfg.service_scope in scopes:

@@ -40,6 +40,7 @@ from infra.points.jobs import JobReport, PointsJobs
 from infra.points.program_store import ProgramCache, ProgramStore
 from infra.tiers.jobs import TierJobs, TierRecalculation
 from infra.badges.jobs import badge_backfill
+from infra.vip_events import jobs as vip_jobs
 
 log = logging.getLogger("kizuna.jobs")
 
@@ -52,6 +53,9 @@ JOBS: dict[str, Callable[[PointsJobs, datetime], JobReport]] = {
     "tiers": TierJobs.evaluate_due,  # period ends, grace and staff tiers ending, tier-at-risk notices
     "tier-recalculation": TierRecalculation.run,  # a ladder applied at once, when staff asked for it
     "badges": badge_backfill,  # badges owed to members who already qualify (after badgeSave)
+    "vip-no-shows": vip_jobs.no_shows,  # confirmed and never checked in, once an event has ended
+    "vip-cancellations": vip_jobs.cancellations,  # a cancelled event's registrations, refunded a chunk at a time
+    "vip-offers": vip_jobs.offers,  # held seats whose time passed go to the next on the waitlist
 }
 
 
@@ -156,6 +160,9 @@ credit_birthdays = _handler("birthdays")
 evaluate_tiers = _handler("tiers")
 recalculate_tiers = _handler("tier-recalculation")
 backfill_badges = _handler("badges")
+mark_vip_no_shows = _handler("vip-no-shows")
+finish_vip_cancellations = _handler("vip-cancellations")
+pass_vip_offers = _handler("vip-offers")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -118,8 +118,10 @@ def lambda_env(endpoint: str, table_name: str, idp: Any | None = None, tenant: s
     env.update({"KIZUNA_TABLE": table_name, "KIZUNA_DYNAMODB_ENDPOINT": endpoint, "KIZUNA_DEFAULT_TENANT": tenant,
                 "KIZUNA_ENV": "production", "POWERTOOLS_SERVICE_NAME": "kizuna"})
     if idp is not None:
+        from api.dev_idp import ROLE_GROUPS  # staff groups, for the screens staff use (moderation, check-in)
+
         env["KIZUNA_ISSUERS"] = json.dumps([{"issuer": idp.issuer, "tenant": tenant, "audience": idp.audience,
-                                             "jwks": idp.jwks}])
+                                             "jwks": idp.jwks, "role_map": ROLE_GROUPS}])
     return env
 
 

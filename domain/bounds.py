@@ -241,5 +241,32 @@ def problem(checked: object, field: str) -> UserError | None:
     return None
 
 
+# -- members' posts (domain/posts: what a link, a caption and a tag mean is checked there) ----------
+# A pasted link of any scheme, so `javascript:` or `http:` is answered by the posts rules with the rest.
+POST_LINK_MAX = 2048
+_POST_LINK = re.compile(r"[^\s\x00-\x1f\x7f]+")
+POST_LINK = Bound(
+    "PostLink",
+    f"A link to a post as pasted: 1-{POST_LINK_MAX} characters without spaces or control characters "
+    "(only https links on the platform's site are accepted).",
+    _text_check(_POST_LINK, POST_LINK_MAX, "A link"))
+CAPTION_MAX = 2200  # Instagram's own limit; control characters are the posts rule's (domain/posts/rules.py)
+_check_caption = _text_check(re.compile(r"[\s\S]+"), CAPTION_MAX, "A caption")
+CAPTION = Bound(
+    "Caption",
+    "A caption: up to 2,200 characters; newlines and tabs are allowed, other control characters are not "
+    "(the posts rules check them, with the rest of the post).",
+    lambda raw: _check_caption(raw) if raw.strip() else "")
+TAG_MAX = 40
+_TAG = re.compile(r"[^\x00-\x1f\x7f]+")
+TAG = Bound("Tag", "A tag: letters, digits and _, at most 30 (a leading # is dropped; stored in lower case).",
+            _text_check(_TAG, TAG_MAX, "A tag"))
+
+# -- VIP events: the check-in code a ticket's QR code carries (random, URL-safe base64) ------------------
+TICKET_CODE_MAX = 64
+_TICKET_CODE = re.compile(r"[A-Za-z0-9_-]+")
+TICKET_CODE = Bound("TicketCode", f"A ticket's check-in code as scanned: 1-{TICKET_CODE_MAX} letters, digits, - and _.",
+                    _text_check(_TICKET_CODE, TICKET_CODE_MAX, "A ticket code"))
+
 ALL: tuple[Bound, ...] = (IDENTIFIER, NODE_ID, REFERENCE, CODE, ACTION, EMAIL, CURRENCY, LABEL, TEXT, URL, DATETIME,
-                          DATE, DECIMAL)
+                          DATE, DECIMAL, POST_LINK, CAPTION, TAG, TICKET_CODE)

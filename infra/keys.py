@@ -145,3 +145,49 @@ def registration_sk(member_id: str) -> str:
 
 def waitlist_sk(seq: int) -> str:
     return f"{WAITLIST_PREFIX}{seq:012d}"
+
+
+# -- members' posts (infra/posts) ----------------------------------------------------------------
+# In the member's partition, all after PROG#~ and before ~: outside the dashboard range.
+POST_PREFIX = "UGC#"  # one per post, `UGC#<post ulid>`: the member's posts, newest last
+POST_STATS_SK = "UGCSTATS"  # the member's record with posts (approved, last rejection): auto-approval
+UNBOX_PREFIX = "UNBOX#"  # one per delivered order: the unboxing invite, then the order's one unboxing post
+POST_OWNER_SK = "POST"
+
+
+def post_sk(post_id: str) -> str:
+    return f"{POST_PREFIX}{post_id}"
+
+
+def unbox_sk(order_id: str) -> str:
+    return f"{UNBOX_PREFIX}{order_id}"
+
+
+def post_pk(tenant: str, post_id: str) -> str:
+    """Which member a post id belongs to (`POST`): the moderation mutations and `node(id:)` look it up."""
+    return f"T#{tenant}#POST#{post_id}"
+
+
+def post_url_pk(tenant: str, url_key: str) -> str:
+    """The tenant-wide claim of one canonical post link (sha256): a link is rewarded at most once."""
+    return f"T#{tenant}#POSTURL#{url_key}"
+
+
+def post_queue_pk(tenant: str, platform: str | None = None) -> str:
+    """The moderation queue (GSI1, every platform) or one platform's queue (GSI2), while a post is pending."""
+    return f"T#{tenant}#POSTQ" + (f"#{platform}" if platform else "")
+
+
+def feed_pk(tenant: str, scope: str) -> str:
+    """One list of the community feed: `ALL`, `P:<platform>` or `T:<tag>`; sort key `<approvedAt>#<post>`."""
+    return f"T#{tenant}#FEED#{scope}"
+
+
+# VIP check-in, no-shows and cancellation (infra/vip_events/checkin.py, no_shows.py, cancellation.py).
+TICKET_SK = "TICKET"
+VIP_NO_SHOW_DUE = "VIPNOSHOW"  # GSI2 `T#t#DUE#VIPNOSHOW` / `<endsAt>#<event>` on the EVENT item
+VIP_CANCEL_DUE = "VIPCANCEL"  # GSI2 `T#t#DUE#VIPCANCEL` / `<cancelledAt>#<event>` while refunds are pending
+
+
+def scan_sk(scan_id: str) -> str:
+    return f"{SCAN_PREFIX}{scan_id}"

@@ -16,6 +16,12 @@ from infra.points.orders import OrderBook
 from infra.points.program_store import ProgramStore
 from infra.points.rewards import RewardDesk
 from infra.points.welcome import Welcome
+from infra.posts.desk import PostDesk
+from infra.posts.store import Posts
+from infra.vip_events.cancellation import EventCancellation
+from infra.vip_events.checkin import CheckIns
+from infra.vip_events.registrations import Registrations
+from infra.vip_events.jobs import FIRST_CHUNK, VipEventJobs
 
 
 @dataclass
@@ -61,8 +67,33 @@ class Context:
         return self.memo(("repo", "actions"), lambda: ActionCredits(self.require_tenant(), self.programs, self.orders))
 
     @property
+    def posts(self) -> Posts:
+        return self.memo(("repo", "posts"), lambda: Posts(self.require_tenant(), self.programs))
+
+    @property
+    def post_desk(self) -> PostDesk:
+        return self.memo(("repo", "post-desk"), lambda: PostDesk(self.require_tenant(), self.programs, self.posts))
+
+    @property
     def welcome(self) -> Welcome:
         return Welcome(self.require_tenant(), self.programs, self.orders, self.action_credits)
+
+    @property
+    def vip_registrations(self) -> Registrations:
+        return self.memo(("repo", "vip-registrations"), lambda: Registrations(self.require_tenant(), self.programs))
+
+    @property
+    def vip_check_ins(self) -> CheckIns:
+        return self.memo(("repo", "vip-check-ins"), lambda: CheckIns(self.require_tenant(), self.programs))
+
+    @property
+    def vip_cancellations(self) -> EventCancellation:
+        return self.memo(("repo", "vip-cancellations"), lambda: EventCancellation(self.require_tenant(), self.programs))
+
+    @property
+    def vip_event_jobs(self) -> VipEventJobs:
+        """The refund walk's first chunk, run by `vipEventCancel` in the request (bounded by the chunk)."""
+        return VipEventJobs(self.require_tenant(), self.programs, lease=False, chunk=FIRST_CHUNK)
 
     @property
     def actor(self) -> str:

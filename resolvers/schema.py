@@ -43,15 +43,19 @@ from resolvers.members.queries import MemberQueries
 from resolvers.nodes import REGISTRY, NodeQueries
 from resolvers.points.mutations.all import PointsMutations
 from resolvers.points.queries import PointsQueries
+from resolvers.posts.mutations.all import PostMutations
+from resolvers.posts.queries import PostQueries
 from resolvers.scalars import SCALAR_MAP, BoundedInputs
 from resolvers.webhooks.queries import WebhookQueries
+from resolvers.vip_events.mutations.all import VipEventMutations
+from resolvers.vip_events.queries import VipEventQueries
 from resolvers.tiers.mutations.all import TierMutations
 from resolvers.tiers.queries import TierQueries
 
 log = logging.getLogger("kizuna.graphql")
 
-QUERY_TYPES: tuple[type, ...] = (NodeQueries, MemberQueries, PointsQueries, WebhookQueries, TierQueries, BadgeQueries, ChallengeQueries, LeaderboardQueries)
-MUTATION_TYPES: tuple[type, ...] = (MemberMutations, PointsMutations, TierMutations, BadgeMutations, ChallengeMutations, LeaderboardMutations)
+QUERY_TYPES: tuple[type, ...] = (NodeQueries, MemberQueries, PointsQueries, WebhookQueries, TierQueries, BadgeQueries, ChallengeQueries, LeaderboardQueries, PostQueries, VipEventQueries)
+MUTATION_TYPES: tuple[type, ...] = (MemberMutations, PointsMutations, TierMutations, BadgeMutations, ChallengeMutations, LeaderboardMutations, PostMutations, VipEventMutations)
 
 
 class MaskUnexpectedErrors(SchemaExtension):

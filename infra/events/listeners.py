@@ -14,6 +14,7 @@ LISTENER_MODULES: tuple[str, ...] = (
     "infra.tiers.listener",
     "infra.progress.listener",
     "infra.leaderboards.listener",
+    "infra.posts.listener",
 )
 
 

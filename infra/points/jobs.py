@@ -43,6 +43,8 @@ from infra.points.items import LedgerEntry, OrderRecord, PointLot
 from infra.points.history import to_lot
 from infra.points.ledger import Change, MemberLedger, inactive_mark, last_activity, profile_balance
 from infra.points.program_store import ProgramStore
+from infra.posts.desk import release_attempt
+from infra.posts.items import PostItem
 from infra.table import DUE_INDEX, LOOKUP_INDEX
 from infra.tiers import birthday as tier_birthday
 from infra.transaction import Transaction, TransactionCancelled
@@ -251,7 +253,7 @@ class PointsJobs:
             lease.release()
 
     def _walk(self, report: JobReport, job: str, until: datetime, settle: Callable[[Any], None], *,
-              kind: type[TableItem], since: datetime | None = None) -> JobReport:
+              kind: type[TableItem] | tuple[type[TableItem], ...], since: datetime | None = None) -> JobReport:
         """Settle every item of the due index `job` due by `until` (and from `since`), one page at a
         time, each item on its own: what one raises is reported and the walk goes on."""
         started = time.monotonic()
@@ -263,7 +265,7 @@ class PointsJobs:
         return report
 
     def _pages(self, report: JobReport, listing: Listing, cursor: Cursor, settle: Callable[[Any], None],
-               kind: type[TableItem], lease: Lease | None) -> str:
+               kind: type[TableItem] | tuple[type[TableItem], ...], lease: Lease | None) -> str:
         """Walk `listing` from the cursor's place. Returns "end" (the walk reached the end: the cursor is
         cleared), "stopped" (budget or lease: the place is saved) or "error" (the listing unreadable)."""
         sort_key = listing.key_names[1]
@@ -298,7 +300,7 @@ class PointsJobs:
             start = next_start
             cursor.save(listing.place, start, now_iso)
 
-    def _one(self, report: JobReport, raw: dict[str, Any], kind: type[TableItem],
+    def _one(self, report: JobReport, raw: dict[str, Any], kind: type[TableItem] | tuple[type[TableItem], ...],
              settle: Callable[[Any], None]) -> None:
         member = _member_of(raw)
         sort_key = raw.get("SK", {}).get("S", "?")
@@ -544,19 +546,23 @@ class PointsJobs:
                                event_detail={"orderId": record.order_id}), known)
             return tx, points
 
-        def settle(item: OrderRecord) -> None:
+        def settle(item: OrderRecord | PostItem) -> None:
             # The index's copy of the order first: every change to an order adds to its version and the
             # commit is conditioned on that version, so a stale copy only fails the condition. After a
-            # failed condition, the order as it is now.
+            # failed condition, the order as it is now. Held posts (infra/posts) share the index and the rule.
             copies = iter([item])
+            kind = type(item)
 
-            def current() -> OrderRecord:
+            def current() -> Any:
                 return next(copies, None) or call(
-                    lambda: OrderRecord.get(item.PK, item.SK, consistent_read=True), what="order record")
+                    lambda: kind.get(item.PK, item.SK, consistent_read=True), what="due record")
 
+            if isinstance(item, PostItem):
+                self._settle(report, f"post {item.SK}", lambda: release_attempt(self.tenant, program, current(), now))
+                return
             self._settle(report, f"order {item.SK}", lambda: attempt(current()))
 
-        return self._walk(report, "RELEASE", now, settle, kind=OrderRecord)
+        return self._walk(report, "RELEASE", now, settle, kind=(OrderRecord, PostItem))
 
     # -- lots that reach their expiry date -------------------------------------------------------------
     def expire_due(self, now: datetime) -> JobReport:

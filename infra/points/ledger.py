@@ -67,6 +67,11 @@ def inactive_mark(member_id: str, at: datetime) -> str:
     return f"{at.isoformat()}#{member_id}"
 
 
+def part_label(label: str, part: str) -> str:
+    """The label of a ledger change's `part` ("entry", "lot", "event") when its profile is `label`."""
+    return part if label == "profile" else f"{label}.{part}"
+
+
 class MemberLedger:
     """Writes one member's points changes. `known` is the balance the change was computed from."""
 
@@ -82,8 +87,10 @@ class MemberLedger:
         return f"{keys.LEDGER_PREFIX}{new_ulid(int(self.now.timestamp() * 1000))}"
 
     def add(self, tx: Transaction, change: Change, known: Balance, entry_key: str | None = None,
-            extra_condition: Any = None, extra_actions: list[Any] | None = None) -> str:
-        """Add the balance update (label "profile"), the entry, the lot it adds to and the event to `tx`."""
+            extra_condition: Any = None, extra_actions: list[Any] | None = None, label: str = "profile") -> str:
+        """Add the balance update (labelled `label`, "profile" by default), the entry, the lot it adds to
+        and the event to `tx`. Two members' changes in one transaction need distinct labels: with another
+        label the other parts are named `<label>.entry`, `<label>.lot`, `<label>.event`."""
         m = change.movement
         P = MemberProfile
         actions: list[Any] = [P.version.add(1), *(extra_actions or [])]
@@ -124,19 +131,19 @@ class MemberLedger:
             # (written by the last activity) stays.
             actions += [P.GSI2PK.set(keys.due_pk(self.tenant, "INACTIVE")),
                         P.GSI2SK.set(P.GSI2SK | inactive_mark(self.member_id, self.now))]
-        tx.update("profile", MemberProfile(self.pk, keys.PROFILE), actions, condition)
+        tx.update(label, MemberProfile(self.pk, keys.PROFILE), actions, condition)
 
         key = entry_key or self.entry_key()
         if m.net or change.status is EntryStatus.PENDING:
-            tx.put("entry", LedgerEntry(
+            tx.put(part_label(label, "entry"), LedgerEntry(
                 self.pk, key, member_id=self.member_id, entry_type=change.entry_type.value, points=m.net,
                 status=change.status.value, reason=change.reason, source=change.source, order_id=change.order_id,
                 reward_id=change.reward_id, coupon_code=change.coupon_code, actor=change.actor,
                 created_at=self.now_iso), LedgerEntry.PK.does_not_exist())
         if m.new_lot > 0:
-            self.add_lot(tx, m.new_lot)
+            self.add_lot(tx, m.new_lot, label=label)
         if change.event:
-            tx.put("event", outbox_event(self.tenant, self.pk, change.event,
+            tx.put(part_label(label, "event"), outbox_event(self.tenant, self.pk, change.event,
                                          {"memberId": self.member_id, "points": m.net, "type": change.entry_type.value,
                                           "entry": key, **({"qualifying": change.qualifying.points,
                                                             "qualMonth": change.qualifying.month}
@@ -145,7 +152,7 @@ class MemberLedger:
                                          self.now_iso, int(self.now.timestamp())))
         return key
 
-    def add_lot(self, tx: Transaction, points: int) -> None:
+    def add_lot(self, tx: Transaction, points: int, label: str = "profile") -> None:
         """Points join the bucket of everything that expires when they do: an UpdateItem that creates
         or grows it (ADD), so a credit reads nothing and a member has one lot per expiry, not per credit.
         The other attributes are the same on every add; `reminded` is cleared so that points arriving
@@ -158,7 +165,7 @@ class MemberLedger:
         if expires:
             actions += [L.expires_on.set(expires.isoformat()), L.GSI2PK.set(keys.due_pk(self.tenant, "EXPIRE")),
                         L.GSI2SK.set(expires.isoformat())]
-        tx.update("lot", PointLot(self.pk, keys.lot_sk(bucket(expires))), actions)
+        tx.update(part_label(label, "lot"), PointLot(self.pk, keys.lot_sk(bucket(expires))), actions)
 
 
 def post(build: Callable[[Balance], Transaction], *, assume: Balance = Balance(),

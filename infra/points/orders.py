@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from enum import Enum
 
@@ -17,7 +17,8 @@ from domain.points.orders import LinePoints, Order, ReturnRefused, ReturnRequest
 from domain.points.program import Program
 from infra import keys
 from infra.dynamo_errors import call, guarded
-from infra.items import EmailClaim, MemberProfile
+from infra.items import EmailClaim, MemberProfile, OutboxEvent
+from infra.members import outbox_event
 from infra.points.items import AuditEntry, LedgerEntry, OrderOwner, OrderRecord, SourceMark, UnclaimedOrder
 from infra.points.ledger import Change, MemberLedger, post, profile_balance
 from infra.points.program_store import ProgramStore
@@ -137,6 +138,8 @@ class OrderBook:
                       OrderOwner.member_id.does_not_exist())
             if audit is not None:
                 tx.put("audit", audit)  # a staff assignment is recorded with the credit, or not at all
+            if order.delivered_at:
+                tx.put("delivered", _delivered_event(self.tenant, ledger.pk, member_id, order.id, order.delivered_at))
             if claim_from:
                 tx.delete("unclaimed", UnclaimedOrder(keys.email_pk(self.tenant, claim_from),
                                                       f"{UNCLAIMED_PREFIX}{order.id}"))
@@ -181,15 +184,19 @@ class OrderBook:
             return False
         categories = [x.category for x in rules.lines_from_json(record.lines)]
         release = rules.release_after_delivery(categories, program, delivered_at)
+        tx = Transaction()
+        tx.update("order", record, [
+            OrderRecord.delivered_at.set(delivered_at.isoformat()),
+            OrderRecord.release_at.set(release.isoformat()),
+            OrderRecord.GSI2SK.set(f"{release.isoformat()}#{member_id}#{order_id}"),
+            OrderRecord.version.add(1)],
+            (OrderRecord.status == "PENDING") & OrderRecord.delivered_at.does_not_exist())
+        # The member may now post about it (infra/posts/listener.py: the unboxing invite).
+        tx.put("delivered", _delivered_event(self.tenant, record.PK, member_id, order_id, delivered_at))
         try:
-            record.update(actions=[
-                OrderRecord.delivered_at.set(delivered_at.isoformat()),
-                OrderRecord.release_at.set(release.isoformat()),
-                OrderRecord.GSI2SK.set(f"{release.isoformat()}#{member_id}#{order_id}"),
-                OrderRecord.version.add(1)],
-                condition=(OrderRecord.status == "PENDING") & OrderRecord.delivered_at.does_not_exist())
-        except UpdateError as e:
-            if e.cause_response_code == "ConditionalCheckFailedException":
+            tx.commit()
+        except TransactionCancelled as c:
+            if c.failed_on("order"):
                 return False  # someone else recorded the delivery, or the points were released meanwhile
             raise
         return True
@@ -448,6 +455,16 @@ class OrderBook:
             return MemberProfile.get(keys.member_pk(self.tenant, member_id), keys.PROFILE, consistent_read=True)
         except MemberProfile.DoesNotExist:
             return None
+
+
+def _delivered_event(tenant: str, pk: str, member_id: str, order_id: str, delivered_at: datetime) -> OutboxEvent:
+    """`order.delivered`, in the transaction that records the delivery (once per order: both writers are
+    conditioned on the order not being delivered before). Outbox time and TTL run from now, not from the
+    delivery date, which may lie in the past."""
+    now = datetime.now(timezone.utc)
+    return outbox_event(tenant, pk, "order.delivered", {"memberId": member_id, "orderId": order_id,
+                                                         "deliveredAt": delivered_at.isoformat()},
+                        now.isoformat(), int(now.timestamp()))
 
 
 def _categories(lines: tuple[LinePoints, ...]) -> list[str]:

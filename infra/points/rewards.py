@@ -247,3 +247,23 @@ def _tier_condition(reward: Reward, ladder: Any) -> Any:
     """Without a ladder the exact stored tier is a condition of the redemption. With one, the tier is
     computed from qualification, which only a period end (the tier job) lowers: the read decides."""
     return (MemberProfile.tier == reward.tier_gate) if reward.tier_gate and ladder is None else None
+
+
+def add_gift_coupon(tx: Transaction, tenant: str, member_id: str, reward: Reward, now: datetime, cause: str) -> str:
+    """A coupon for `reward` given without spending points (a post's reward), added to `tx`: the coupon
+    and the member's redemption listing exactly as a redemption costing 0, and the reward's count and
+    stock. Parts "gift-reward" (still ACTIVE, in stock) and "gift-coupon" (a code collision: draw again).
+    `cause` stands where a redemption names its ledger entry: a gift has none. Returns the code."""
+    code = rules.new_coupon_code()
+    pk = keys.member_pk(tenant, member_id)
+    tx.put("gift-coupon", Coupon(keys.coupon_pk(tenant, code), "COUPON", code=code, member_id=member_id,
+                                 reward_id=reward.id, reward=rules.reward_to_dict(reward), points=0,
+                                 status=CouponStatus.ISSUED.value, created_at=now.isoformat(), entry=cause,
+                                 GSI1PK=f"{pk}#COUPONS", GSI1SK=now.isoformat()), Coupon.PK.does_not_exist())
+    condition = RewardItem.status == "ACTIVE"
+    actions = [RewardItem.redeemed.add(1)]
+    if reward.stock_total is not None:
+        condition &= RewardItem.stock_left >= 1
+        actions.append(RewardItem.stock_left.add(-1))
+    tx.update("gift-reward", RewardItem(keys.program_pk(tenant), f"{REWARD_PREFIX}{reward.id}"), actions, condition)
+    return code

@@ -1,7 +1,7 @@
 """The items of VIP events. Keys: infra/keys.py ("VIP events")."""
 from __future__ import annotations
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
 
 from infra.items.base import TableItem
 
@@ -20,6 +20,14 @@ class VipEventItem(TableItem, discriminator="vip-event"):
     waitlisted = NumberAttribute(default=0)
     wait_seq = NumberAttribute(default=0, attr_name="waitSeq")  # the last waitlist position handed out
     version = NumberAttribute(default=1)  # of the definition: moves on every staff edit
+    # Cancelling the event (infra/vip_events/cancellation.py): who, when, why, and whether registrations
+    # are still to be ended and refunded (`refundsPending`, with the GSI2 mark `T#t#DUE#VIPCANCEL` while true).
+    cancelled_at = UnicodeAttribute(null=True, attr_name="cancelledAt")
+    cancelled_by = UnicodeAttribute(null=True, attr_name="cancelledBy")
+    cancel_reason = UnicodeAttribute(null=True, attr_name="cancelReason")
+    refunds_pending = BooleanAttribute(null=True, attr_name="refundsPending")
+    registrations_ended = NumberAttribute(null=True, attr_name="registrationsEnded")  # by the cancellation
+    points_refunded = NumberAttribute(null=True, attr_name="pointsRefunded")  # by the cancellation
     created_at = UnicodeAttribute(attr_name="createdAt")
     updated_at = UnicodeAttribute(null=True, attr_name="updatedAt")
 
@@ -41,6 +49,7 @@ class RegistrationItem(TableItem, discriminator="vip-registration"):
     checked_in_at = UnicodeAttribute(null=True, attr_name="checkedInAt")
     checked_in_by = UnicodeAttribute(null=True, attr_name="checkedInBy")
     reason = UnicodeAttribute(null=True)  # why it was cancelled or skipped
+    points_refunded = NumberAttribute(null=True, attr_name="pointsRefunded")  # given back when it ended
     version = NumberAttribute(default=1)
 
 
@@ -80,4 +89,5 @@ class MemberVipStats(TableItem, discriminator="vip-stats"):
 
     no_shows = NumberAttribute(default=0, attr_name="noShows")
     blocked_until = UnicodeAttribute(null=True, attr_name="blockedUntil")
+    no_show_times = JSONAttribute(null=True, attr_name="noShowTimes")  # the recent ones that count (ISO, oldest first)
     version = NumberAttribute(default=1)

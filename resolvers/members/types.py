@@ -17,9 +17,11 @@ from resolvers.context import Info
 from resolvers.leaderboards.types import LeaderboardPeriod, LeaderboardRank, MonthArg, leaderboard_rank
 from resolvers.nodes import Node, node_type, read
 from resolvers.tiers.types import MemberTier
+from resolvers.posts.types import Post, UnboxingInvite, member_invites, member_posts
 from resolvers.pagination import Connection, connection
 from resolvers.permissions import IsStaff
 from resolvers.points.types import EntryType, ExpiringSoon, PointsEntry, Redemption, ReturnRate
+from resolvers.vip_events.tickets import EventTicket, member_tickets
 
 
 def _profile(info: Any, member_id: str) -> MemberProfile | None:
@@ -119,6 +121,11 @@ class Member(Node):
     def challenges(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[MemberChallenge]:
         return member_challenges(info, str(self.member_id), first, after)
 
+    @strawberry.field(description="VIP event tickets (registrations in every state), by event start; the check-in "
+                                  "code of a confirmed seat only for the member themselves.")
+    def event_tickets(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[EventTicket]:
+        return member_tickets(info, str(self.member_id), first, after)
+
     @strawberry.field(description="Purchase-month and activity-week streaks, in the program's time zone.")
     def streaks(self, info: Info) -> Streaks:
         return member_streaks(info, str(self.member_id))
@@ -128,6 +135,15 @@ class Member(Node):
                                   "(`leaderboardJoin`) or have no qualifying points in the period.")
     def leaderboard_rank(self, info: Info, period: LeaderboardPeriod, month: MonthArg = None) -> LeaderboardRank | None:
         return leaderboard_rank(info, str(self.member_id), period, month)
+
+    @strawberry.field(description="The member's posts, newest first, with their states, reasons and points.")
+    def posts(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Post]:
+        return member_posts(info, str(self.member_id), first, after)
+
+    @strawberry.field(description="Delivered orders the member may post an unboxing about (open, no post yet), "
+                                  "soonest closing first; at most 50.")
+    def unboxing_invites(self, info: Info) -> list[UnboxingInvite]:
+        return member_invites(info, str(self.member_id))
 
     @classmethod
     def of(cls, m: rules.Member) -> "Member":

@@ -219,6 +219,10 @@ CONNECTION_TESTS = {
     "Query.badges": "tests/api/test_badges_api.py", "Member.badges": "tests/api/test_badges_api.py",
     "Query.challenges": "tests/api/test_badges_api.py", "Member.challenges": "tests/api/test_badges_api.py",
     "Query.leaderboard": "tests/api/test_leaderboards.py",
+    "Query.communityFeed": "tests/api/test_posts_api.py", "Query.moderationQueue": "tests/api/test_posts_api.py",
+    "Member.posts": "tests/api/test_posts_api.py",
+    "Member.eventTickets": "tests/api/test_vip_tickets_api.py",
+    "Query.vipEvents": "tests/api/test_vip_events_api.py",
 }
 
 

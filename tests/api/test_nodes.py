@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from graphql import GraphQLObjectType, GraphQLList, GraphQLNonNull
 
+from domain.vip_events.model import VipEvent
+from infra.points.program_store import ProgramStore
+from infra.vip_events.catalog import EventCatalog
+from infra.vip_events.registrations import Registrations
 from infra.webhooks import WebhookFailures
 from resolvers.nodes import MAX_NODES, REGISTRY, global_id
 from resolvers.schema import build_schema
@@ -47,7 +51,7 @@ def ladder(admin, services, tenant):
 
 
 @pytest.fixture
-def world(admin, enrolled, member_id, service, tenant, ladder):
+def world(admin, enrolled, member_id, service, tenant, ladder, client):
     """One object of every Node type, with its id as its own query field gives it."""
     reward_id = f"r-{uuid.uuid4().hex[:8]}"
     saved = admin.ok(REWARD, {"input": {"id": reward_id, "name": "Nodes", "kind": "CUSTOM", "pointsCost": 5}})
@@ -65,6 +69,12 @@ def world(admin, enrolled, member_id, service, tenant, ladder):
                          'criterion: {kind: PURCHASES, count: 1}, startsAt: "2020-01-01T00:00:00Z", '
                          'endsAt: "2099-01-01T00:00:00Z"}) { challenge { id } } }')["challengeSave"]["challenge"]
     tiers = enrolled.ok("{ tierLadder { tiers { id } } me { tier { id current { id } } } }")
+    assert admin.ok('mutation { postSettingsSet(input: {enabled: true}) { userErrors { code } } }')[
+        "postSettingsSet"]["userErrors"] == []  # the ladder fixture puts the program back afterwards
+    post = enrolled.ok('mutation { postSubmit(platform: BLOG, url: "https://nodes.example/%s") { post { id postId } } }'
+                       % uuid.uuid4().hex[:8])["postSubmit"]["post"]
+    admin.ok('mutation($p: ID!) { postApprove(postId: $p) { userErrors { code } } }', {"p": post["postId"]})
+    feed_post = client.ok("{ communityFeed(first: 1) { nodes { id } } }")["communityFeed"]["nodes"][0]
     return {
         "Member": (enrolled, me["id"]), "PointsSummary": (enrolled, me["points"]["id"]),
         "PointsEntry": (enrolled, me["pointsHistory"]["nodes"][0]["id"]),
@@ -75,7 +85,22 @@ def world(admin, enrolled, member_id, service, tenant, ladder):
         "WebhookFailure": (admin, staff["webhookFailures"]["nodes"][0]["id"]),
         "Badge": (enrolled, badge["id"]), "Challenge": (enrolled, challenge["id"]),
         "Tier": (enrolled, tiers["tierLadder"]["tiers"][0]["id"]), "MemberTier": (enrolled, tiers["me"]["tier"]["id"]),
+        "Post": (enrolled, post["id"]), "FeedPost": (client, feed_post["id"]),
+        **vip_world(enrolled, member_id, tenant, admin),
     }
+
+
+def vip_world(enrolled, member_id, tenant, admin) -> dict:
+    """A VIP event and the member's ticket for it (registration's own code writes both)."""
+    programs = ProgramStore(tenant, admin.api.services.programs)
+    now = datetime.now(timezone.utc)
+    event = VipEvent(event_id=f"ev-{uuid.uuid4().hex[:8]}", title="Nodes", venue="Here", capacity=5,
+                     starts_at=now + timedelta(days=3), ends_at=now + timedelta(days=3, hours=2))
+    EventCatalog(tenant, programs).save(event, "test", now, existing=None)
+    Registrations(tenant, programs).register(member_id, event.event_id, now)
+    ticket = enrolled.ok("{ me { eventTickets(first: 1) { nodes { id event { id } } } } }")["me"]["eventTickets"][
+        "nodes"][0]
+    return {"EventTicket": (enrolled, ticket["id"]), "VipEvent": (enrolled, ticket["event"]["id"])}
 
 
 def test_every_node_type_is_fetched_again_by_the_id_its_own_field_gave(world):

@@ -1,0 +1,64 @@
+"""vipEventSettingsSet (admin): what a no-show costs across events; every problem at once, audited."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import strawberry
+
+from domain.vip_events.settings import VipEventSettings
+from resolvers.context import Info
+from resolvers.errors import UserErrorType, payload_errors
+from resolvers.partial import apply, updatable
+from resolvers.permissions import IsAdmin
+from resolvers.scalars import OptionalTextArg
+
+EMBEDDED = "An embedded value of its parent: it has no id and is always answered whole with the parent."
+
+
+@strawberry.type(description=f"The program's VIP event settings. {EMBEDDED}")
+class VipEventSettingsView:
+    forfeit_no_show_points: bool = strawberry.field(
+        description="True: a confirmed member who never checked in keeps nothing of the points cost; false: the "
+                    "no-show job refunds it.")
+    no_show_limit: int | None = strawberry.field(
+        description="No-shows within `noShowWindowDays` that block new registrations for `noShowBlockDays`; "
+                    "null: never blocked.")
+    no_show_window_days: int
+    no_show_block_days: int
+
+    @classmethod
+    def of(cls, s: VipEventSettings) -> "VipEventSettingsView":
+        return cls(forfeit_no_show_points=s.forfeit_no_show_points, no_show_limit=s.no_show_limit,
+                   no_show_window_days=s.no_show_window_days, no_show_block_days=s.no_show_block_days)
+
+
+@strawberry.input(description="VIP event settings to change; fields left out keep their value.")
+class VipEventSettingsInput:
+    forfeit_no_show_points: bool | None = updatable(clearable=False)
+    no_show_limit: int | None = updatable(clearable=True, description="1 to 100.")
+    no_show_window_days: int | None = updatable(clearable=False, description="1 to 3,660.")
+    no_show_block_days: int | None = updatable(clearable=False, description="1 to 3,660.")
+
+
+@strawberry.type(description="The VIP event settings as saved.")
+class VipEventSettingsSetPayload:
+    settings: VipEventSettingsView | None = None
+    user_errors: list[UserErrorType] = strawberry.field(default_factory=list)
+
+
+@payload_errors(VipEventSettingsSetPayload)
+def vip_event_settings_set(info: Info, input: VipEventSettingsInput,
+                           reason: OptionalTextArg = None) -> VipEventSettingsSetPayload:
+    ctx = info.context
+    program = ctx.programs.program()
+    settings = apply(program.vip_events, input, validate=VipEventSettings.validate)
+    ctx.programs.save_program(replace(program, vip_events=settings), ctx.actor, ctx.now(), reason,
+                              action="vip_events.settings_set",
+                              describe=lambda before, after: {"before": before.vip_events.to_dict(),
+                                                              "after": after.vip_events.to_dict()})
+    return VipEventSettingsSetPayload(settings=VipEventSettingsView.of(settings))
+
+
+field = strawberry.mutation(resolver=vip_event_settings_set, permission_classes=[IsAdmin],
+                            description="Admins: what a no-show costs (the points cost kept or refunded) and when "
+                                        "no-shows block new registrations.")
