@@ -110,6 +110,25 @@ def _load(info: Any, key: str) -> "VipEvent | None":
     return views[0] if views else None
 
 
+@strawberry.type(description="Where an event's cancellation stands. An embedded value of its payload and its event.")
+class VipEventCancellation:
+    event_id: strawberry.ID
+    cancelled_at: datetime
+    cancelled_by: str
+    reason: str
+    refunds_pending: bool = strawberry.field(
+        description="True until every registration was ended and refunded (the `vip-cancellations` job finishes it).")
+    registrations_ended: int = strawberry.field(description="Registrations ended so far.")
+    points_refunded: int = strawberry.field(description="Points given back so far.")
+
+    @classmethod
+    def of(cls, item: VipEventItem, event_id: str) -> "VipEventCancellation":
+        return cls(event_id=strawberry.ID(event_id), cancelled_at=datetime.fromisoformat(item.cancelled_at or ""),
+                   cancelled_by=item.cancelled_by or "", reason=item.cancel_reason or "",
+                   refunds_pending=bool(item.refunds_pending), registrations_ended=int(item.registrations_ended or 0),
+                   points_refunded=int(item.points_refunded or 0))
+
+
 @node_type(load=_load, may_read=lambda info, e: may_see(info, e.definition))
 @strawberry.type(description="A VIP event: a venue or online link, a start and end, seats, and who may register "
                              "(minimum tier, invitations, a registration window that EARLY_ACCESS tiers enter "
@@ -167,6 +186,14 @@ class VipEvent(Node):
     def eligibility(self) -> VipEventEligibility | None:
         e = self.seen.eligibility
         return VipEventEligibility(eligible=e.eligible, reason=e.reason) if e else None
+
+    @strawberry.field(description="Staff: where the event's cancellation stands (refunds still pending, registrations "
+                                  "ended, points refunded, who, when, why); null while it is scheduled, and for others.")
+    def cancellation(self, info: strawberry.Info) -> VipEventCancellation | None:
+        item = self.seen.item
+        if item is None or item.status != EventStatusRule.CANCELLED.value or not info.context.principal.is_staff():
+            return None
+        return VipEventCancellation.of(item, str(self.event_id))
 
     @strawberry.field(description="For a signed-in member: their registration (whatever its state); null when they "
                                   "have none, or for other callers.")

@@ -190,6 +190,11 @@ def test_staff_cancel_an_event_members_are_refunded_and_the_job_finishes_what_th
                                    "refundsPending": True, "registrationsEnded": 25, "pointsRefunded": 25 * 40}
     report = VipEventJobs(shop.tenant, shop.programs).cancellations(NOW + timedelta(minutes=5))
     assert (report.processed, report.complete) == (5, True)
+    progress = '{ vipEvent(id: "%s") { status cancellation { refundsPending registrationsEnded pointsRefunded } } }' % (
+        event.event_id)
+    assert shop.door.ok(progress)["vipEvent"] == {"status": "CANCELLED", "cancellation": {
+        "refundsPending": False, "registrationsEnded": 30, "pointsRefunded": 30 * 40}}
+    assert paid[0][0].ok(progress)["vipEvent"] == {"status": "CANCELLED", "cancellation": None}
     assert all(c.ok("{ me { points { available } } }")["me"]["points"]["available"] == 40 for c, _ in paid)
     again = shop.door.ok(CANCEL, {"e": event.event_id, "r": "Storm"})["vipEventCancel"]
     assert [e["code"] for e in again["userErrors"]] == ["ALREADY_CANCELLED"]

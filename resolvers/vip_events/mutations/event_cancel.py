@@ -4,35 +4,13 @@ its member notified (`vip_event.cancelled`), the first chunk in this request and
 `vip-cancellations` job, from where this stopped."""
 from __future__ import annotations
 
-from datetime import datetime
-
 import strawberry
 
-from infra.vip_events.items import VipEventItem
 from resolvers.context import Info
 from resolvers.errors import UserErrorType, payload_errors
 from resolvers.nodes import key_for, read
 from resolvers.scalars import RefArg, TextArg
-from resolvers.vip_events.types import IsEventStaff, VipEvent
-
-
-@strawberry.type(description="Where an event's cancellation stands. An embedded value of its payload.")
-class VipEventCancellation:
-    event_id: strawberry.ID
-    cancelled_at: datetime
-    cancelled_by: str
-    reason: str
-    refunds_pending: bool = strawberry.field(
-        description="True until every registration was ended and refunded (the `vip-cancellations` job finishes it).")
-    registrations_ended: int = strawberry.field(description="Registrations ended so far.")
-    points_refunded: int = strawberry.field(description="Points given back so far.")
-
-    @classmethod
-    def of(cls, item: VipEventItem, event_id: str) -> "VipEventCancellation":
-        return cls(event_id=strawberry.ID(event_id), cancelled_at=datetime.fromisoformat(item.cancelled_at or ""),
-                   cancelled_by=item.cancelled_by or "", reason=item.cancel_reason or "",
-                   refunds_pending=bool(item.refunds_pending), registrations_ended=int(item.registrations_ended or 0),
-                   points_refunded=int(item.points_refunded or 0))
+from resolvers.vip_events.types import IsEventStaff, VipEvent, VipEventCancellation
 
 
 @strawberry.type(description="The cancellation as this request left it, and the event.")
