@@ -133,7 +133,7 @@ def test_what_a_caller_may_not_read_is_null_exactly_as_what_does_not_exist(world
     nothing = {name: stranger(NODE, {"id": gid}).body for name, gid in missing.items()}
     assert all(body == {"data": {"node": None}} for body in nothing.values()), nothing
     for type_name in ("Member", "PointsSummary", "PointsEntry", "Redemption", "RedeemedReward", "Program",
-                      "AuditRecord", "WebhookFailure"):
+                      "AuditRecord", "WebhookFailure", "Post", "EventTicket"):
         assert stranger(NODE, {"id": world[type_name][1]}).body == {"data": {"node": None}}, type_name
     moderator = client.as_(idp.staff_token("mod-nodes", "kizuna-moderators"))
     assert moderator.ok(NODE, {"id": world["Member"][1]})["node"] is not None  # any staff role reads members
@@ -141,8 +141,10 @@ def test_what_a_caller_may_not_read_is_null_exactly_as_what_does_not_exist(world
     assert service.ok(NODE, {"id": world["Redemption"][1]})["node"] is not None  # the storefront checks coupons
     assert service.ok(NODE, {"id": world["Member"][1]}) == {"node": None}
     for outsider in (client, client.as_(idp.partner_token("acme"))):
-        for type_name in ("Member", "Redemption", "Reward", "ProgramSummary"):
+        for type_name in ("Member", "Redemption", "Reward", "ProgramSummary", "Post", "EventTicket", "VipEvent"):
             assert outsider(NODE, {"id": world[type_name][1]}).body == {"data": {"node": None}}, type_name
+    # What the public feed shows stays readable without a token (its post is not, nor whose it is).
+    assert client.ok(NODE, {"id": world["FeedPost"][1]})["node"] is not None
 
 
 @pytest.mark.parametrize("bad", [
