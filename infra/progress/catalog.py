@@ -4,8 +4,6 @@ listener evaluates only the definitions an event can move, so hundreds of badges
 credit as none. One Query reads both kinds (`BADGE#` .. `CHALLENGE#~` of the program partition)."""
 from __future__ import annotations
 
-import threading
-import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,7 +18,8 @@ from infra.dynamo_errors import call
 from infra.items import TableItem, read_partition
 from infra.badges.items import BADGE_PREFIX, BadgeDefinition
 from infra.challenges.items import CHALLENGE_PREFIX, ChallengeDefinition
-from infra.points.program_store import ProgramCache, ProgramStore
+from infra.points.program_store import ProgramStore
+from infra.tenant_cache import TenantCache
 
 
 @dataclass
@@ -64,42 +63,16 @@ class Catalog:
         return found[0] if found else None
 
 
-class _Cache:
-    def __init__(self, programs: ProgramCache):
-        self.ttl, self.clock = programs.ttl, programs.clock
-        self.entries: dict[str, Catalog] = {}
-        self.lock = threading.Lock()
-
-    def get(self, tenant: str) -> Catalog:
-        entry = self.entries.get(tenant)
-        if entry is None or self.clock() - entry.loaded_at > self.ttl:
-            entry = load(tenant, self.clock())
-            with self.lock:
-                self.entries[tenant] = entry
-        return entry
-
-
-_CACHES: "weakref.WeakKeyDictionary[ProgramCache, _Cache]" = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
-def _cache(programs: ProgramStore) -> _Cache:
-    with _LOCK:
-        found = _CACHES.get(programs.cache)
-        if found is None:
-            found = _CACHES[programs.cache] = _Cache(programs.cache)
-        return found
+_CATALOGS: TenantCache[Catalog] = TenantCache()
 
 
 def catalog(programs: ProgramStore) -> Catalog:
     """The tenant's definitions, as cached in this container (at most the program cache's TTL old)."""
-    return _cache(programs).get(programs.tenant)
+    return _CATALOGS.get(programs, lambda loaded_at: load(programs.tenant, loaded_at))
 
 
 def invalidate(programs: ProgramStore) -> None:
-    cache = _cache(programs)
-    with cache.lock:
-        cache.entries.pop(programs.tenant, None)
+    _CATALOGS.drop(programs)
 
 
 def load(tenant: str, loaded_at: float = 0.0) -> Catalog:

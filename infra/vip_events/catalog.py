@@ -10,8 +10,6 @@ the page's EVENT items, and for a member their PROFILE (the tier), VIPSTATS (a n
 `REG#<member>` for each event and `INVITE#<member>` for each invitation-only one."""
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -23,7 +21,8 @@ from infra import keys
 from infra.audit import audit_entry
 from infra.dynamo_errors import call
 from infra.items import MemberProfile, TableItem
-from infra.points.program_store import ProgramCache, ProgramStore
+from infra.points.program_store import ProgramStore
+from infra.tenant_cache import TenantCache
 from infra.transaction import Transaction, TransactionCancelled
 from infra.vip_events.items import Invitation, MemberVipStats, RegistrationItem, VipEventItem
 
@@ -61,41 +60,17 @@ class EventList:
         return [x for x in self.events.values() if x.event.ends_at > now]
 
 
-class _Cache:
-    def __init__(self, programs: ProgramCache):
-        self.ttl, self.clock = programs.ttl, programs.clock
-        self.entries: dict[str, EventList] = {}
-        self.lock = threading.Lock()
-
-    def get(self, tenant: str, now: datetime) -> EventList:
-        entry = self.entries.get(tenant)
-        if entry is None or self.clock() - entry.loaded_at > self.ttl or (entry.since and now - LOOKBACK < entry.since):
-            entry = load(tenant, now, self.clock())
-            with self.lock:
-                self.entries[tenant] = entry
-        return entry
-
-
-_CACHES: "weakref.WeakKeyDictionary[ProgramCache, _Cache]" = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
-def _cache(programs: ProgramStore) -> _Cache:
-    with _LOCK:
-        found = _CACHES.get(programs.cache)
-        if found is None:
-            found = _CACHES[programs.cache] = _Cache(programs.cache)
-        return found
+_LISTS: TenantCache[EventList] = TenantCache()
 
 
 def event_list(programs: ProgramStore, now: datetime) -> EventList:
-    return _cache(programs).get(programs.tenant, now)
+    # A list read long ago may not reach back far enough for `now` (it holds events from `since` on).
+    return _LISTS.get(programs, lambda loaded_at: load(programs.tenant, now, loaded_at),
+                      lambda entry: not (entry.since and now - LOOKBACK < entry.since))
 
 
 def invalidate(programs: ProgramStore) -> None:
-    cache = _cache(programs)
-    with cache.lock:
-        cache.entries.pop(programs.tenant, None)
+    _LISTS.drop(programs)
 
 
 def load(tenant: str, now: datetime, loaded_at: float = 0.0) -> EventList:
