@@ -8,7 +8,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from api.http import Api
 from api.messages import Request
@@ -93,3 +93,29 @@ def live_server(api: Api) -> Iterator[str]:
         server.should_exit = True
         thread.join(20)
         sock.close()
+
+
+def all_at_once(calls: list[Callable[[], Any]], timeout: float = 120) -> list[Any]:
+    """Run every call in its own thread, released together by a barrier (real concurrent requests);
+    what each returned or raised, in the order given."""
+    results: list[Any] = [None] * len(calls)
+    start = threading.Barrier(len(calls))
+
+    def run(i: int, call: Callable[[], Any]) -> None:
+        start.wait()
+        try:
+            results[i] = call()
+        except BaseException as e:  # noqa: BLE001 - the test looks at it
+            results[i] = e
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return results
+
+
+def raised_at_once(calls: list[Callable[[], Any]], timeout: float = 120) -> list[BaseException]:
+    """`all_at_once`, keeping only what the calls raised."""
+    return [r for r in all_at_once(calls, timeout) if isinstance(r, BaseException)]

@@ -2,7 +2,6 @@
 handed to the progress listener as the stream processor hands them (`handle(event, env)`), from real threads."""
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -27,7 +26,7 @@ from infra.points.orders import OrderBook
 from infra.points.program_store import ProgramStore
 from infra.progress.items import ChallengeProgress, ProgressCounters
 from infra.progress.listener import LISTENER
-from tests.support import new_tenant
+from tests.support import new_tenant, raised_at_once
 
 PROGRAM = Program(actions=(ActionRule("unboxing_post", 10), ActionRule("review_written", 5)), timezone="Asia/Tokyo")
 
@@ -71,25 +70,6 @@ def shop(services) -> Shop:
     return Shop(services)
 
 
-def in_threads(calls) -> list[BaseException]:
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(calls))
-
-    def run(call):
-        start.wait()
-        try:
-            call()
-        except BaseException as e:  # noqa: BLE001 - reported by the test
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return errors
-
-
 def bonus_entries(shop: Shop, member_id: str) -> list[LedgerEntry]:
     return [e for e in shop.items(member_id, LedgerEntry) if e.entry_type == "BONUS"]
 
@@ -101,8 +81,8 @@ def test_a_badge_is_awarded_once_under_20_concurrent_events_that_each_cross_and_
     t0 = datetime.now(timezone.utc)
     events = [shop.activity(m, "unboxing_post", f"post-{i}", t0 + timedelta(seconds=i)) for i in range(20)]
     env = shop.env()
-    assert in_threads([lambda e=e: LISTENER.handle(e, env) for e in events]) == []
-    assert in_threads([lambda: LISTENER.handle(events[0], env) for _ in range(20)]) == []  # replays at once
+    assert raised_at_once([lambda e=e: LISTENER.handle(e, env) for e in events]) == []
+    assert raised_at_once([lambda: LISTENER.handle(events[0], env) for _ in range(20)]) == []  # replays at once
     for e in events:
         LISTENER.handle(e, env)  # and one after the other
     assert [a.badge_id for a in shop.items(m, BadgeAward)] == ["unboxer"]
@@ -127,8 +107,8 @@ def test_a_challenge_completes_once_under_20_concurrent_events_and_replays_and_c
     assert shop.items(m, ChallengeProgress) == []
     events = [shop.activity(m, "unboxing_post", f"p{i}", now + timedelta(seconds=i)) for i in range(20)]
     env = shop.env()
-    assert in_threads([lambda e=e: LISTENER.handle(e, env) for e in events]) == []
-    assert in_threads([lambda: LISTENER.handle(events[5], env) for _ in range(20)]) == []
+    assert raised_at_once([lambda e=e: LISTENER.handle(e, env) for e in events]) == []
+    assert raised_at_once([lambda: LISTENER.handle(events[5], env) for _ in range(20)]) == []
     [progress] = shop.items(m, ChallengeProgress)
     assert progress.completed_at is not None and progress.expires_at == int((now + timedelta(days=31)).timestamp())
     assert [int(e.points) for e in bonus_entries(shop, m)] == [50]
@@ -200,6 +180,6 @@ def test_the_listener_and_a_backfill_racing_on_one_member_award_once(shop):
     event = shop.activity(m, "unboxing_post", "b", t0 + timedelta(hours=1))
     jobs = BadgeJobs(shop.tenant, shop.programs, lease=False)
     run_at = datetime.now(timezone.utc)
-    assert in_threads([lambda: LISTENER.handle(event, shop.env()), lambda: jobs.backfill(run_at)]) == []
+    assert raised_at_once([lambda: LISTENER.handle(event, shop.env()), lambda: jobs.backfill(run_at)]) == []
     assert [a.badge_id for a in shop.items(m, BadgeAward)] == ["first-post"]
     assert [int(e.points) for e in bonus_entries(shop, m)] == [5]

@@ -2,7 +2,6 @@
 many members paste it at once, and one post approved by several moderators at once is credited once."""
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -21,28 +20,15 @@ from infra.posts.desk import Moderator, PostDesk
 from infra.posts.items import PostItem, PostUrlClaim, UnboxInvite
 from infra.posts.listener import LISTENER
 from infra.posts.store import Posts
-from tests.support import new_tenant
+from tests.support import all_at_once, new_tenant
 
 NOW = datetime(2027, 6, 1, 9, tzinfo=timezone.utc)
 
 
-def in_threads(calls) -> tuple[list, list[BaseException]]:
-    results, errors = [], []
-    start = threading.Barrier(len(calls))
-
-    def run(call):
-        start.wait()
-        try:
-            results.append(call())
-        except BaseException as e:  # noqa: BLE001 - reported by the test
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results, errors
+def _split_at_once(calls) -> tuple[list, list[BaseException]]:
+    """What the calls run at once returned, and what they raised."""
+    out = all_at_once(calls)
+    return [r for r in out if not isinstance(r, BaseException)], [r for r in out if isinstance(r, BaseException)]
 
 
 def program_with_posts(services, points: int = 80) -> tuple[str, ProgramStore, PostDesk]:
@@ -70,7 +56,7 @@ def test_one_video_pasted_in_four_forms_by_four_members_at_once_is_one_post_and_
     forms = ["https://youtu.be/dQw4w9WgXcQ?si=a1", "https://www.youtube.com/watch?v=dQw4w9WgXcQ&feature=share",
              "https://youtube.com/shorts/dQw4w9WgXcQ", "https://m.youtube.com/watch?v=dQw4w9WgXcQ#t=9"]
     subs = [check_submission(Platform.YOUTUBE, f, "mine", None, None, None, None) for f in forms]
-    results, errors = in_threads([lambda m=m, s=s: desk.submit(m, s, NOW) for m, s in zip(members, subs)])
+    results, errors = _split_at_once([lambda m=m, s=s: desk.submit(m, s, NOW) for m, s in zip(members, subs)])
     assert len(results) == 1, errors
     assert len(errors) == 3 and all(isinstance(e, UserError) and e.code is ErrorCode.DUPLICATE_POST for e in errors)
     posts = [p for m in members for p in items(tenant, m, PostItem)]
@@ -88,7 +74,7 @@ def test_four_moderators_approving_one_post_at_once_credit_it_once_and_announce_
     sub = check_submission(Platform.INSTAGRAM, "https://instagram.com/p/race1", "", None, None, None, None)
     post = desk.submit(member, sub, NOW)
     mods = [Moderator(f"staff:mod-{i}", subject=f"mod-{i}") for i in range(4)]
-    results, errors = in_threads([lambda who=who: desk.approve(post.post_id, who, NOW) for who in mods])
+    results, errors = _split_at_once([lambda who=who: desk.approve(post.post_id, who, NOW) for who in mods])
     assert len(results) == 1, errors
     assert len(errors) == 3 and all(isinstance(e, UserError) and e.code is ErrorCode.INVALID_STATE for e in errors)
     credits = items(tenant, member, LedgerEntry)
@@ -110,7 +96,7 @@ def test_an_order_delivered_event_invites_once_however_often_it_comes_and_never_
         return Event(tenant, member, event_id, "order.delivered", NOW,
                      {"memberId": member, "orderId": order_id, "deliveredAt": NOW.isoformat()})
 
-    in_threads([lambda: LISTENER.handle(delivered("o-1", "01EVENTA"), env) for _ in range(4)])
+    _split_at_once([lambda: LISTENER.handle(delivered("o-1", "01EVENTA"), env) for _ in range(4)])
     LISTENER.handle(delivered("o-1", "01EVENTB"), env)  # the same delivery told again
     invites = items(tenant, member, UnboxInvite)
     assert [(i.order_id, i.state) for i in invites] == [("o-1", "INVITED")]

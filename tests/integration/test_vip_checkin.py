@@ -3,7 +3,6 @@ feeds badges once, however many scans race; the same scan retried replays its fi
 from __future__ import annotations
 
 import secrets
-import threading
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -30,7 +29,7 @@ from infra.transaction import Transaction
 from infra.vip_events.catalog import list_sk
 from infra.vip_events.checkin import CheckIns
 from infra.vip_events.items import CheckInScan, RegistrationItem, TicketLookup, VipEventItem, WaitlistEntry
-from tests.support import new_tenant
+from tests.support import all_at_once, new_tenant
 
 NOW = datetime(2027, 3, 10, 18, 0, tzinfo=timezone.utc)
 
@@ -130,26 +129,6 @@ def shop(services) -> VipShop:
     return VipShop(services)
 
 
-def in_threads(calls) -> list:
-    """Run every call at once (a barrier), return what each returned or raised, in order."""
-    results: list = [None] * len(calls)
-    start = threading.Barrier(len(calls))
-
-    def run(i, call):
-        start.wait()
-        try:
-            results[i] = call()
-        except BaseException as e:  # noqa: BLE001 - the test looks at it
-            results[i] = e
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 def refused(call) -> UserError:
     with pytest.raises(UserError) as e:
         call()
@@ -192,7 +171,7 @@ def test_twelve_concurrent_scans_of_one_ticket_check_it_in_once_and_credit_atten
     member = shop.member()
     code = shop.register(event, member)
     desk = CheckIns(shop.tenant, shop.programs)
-    results = in_threads([lambda i=i: desk.check_in(code, f"scan-{i}", f"staff-{i}", f"staff:staff-{i}", NOW)
+    results = all_at_once([lambda i=i: desk.check_in(code, f"scan-{i}", f"staff-{i}", f"staff:staff-{i}", NOW)
                           for i in range(12)])
     assert not [r for r in results if isinstance(r, BaseException)], results
     outcomes = [r.answer.outcome for r in results]
@@ -208,7 +187,7 @@ def test_the_same_scan_sent_eight_times_at_once_gets_one_answer_and_one_credit(s
     member = shop.member()
     code = shop.register(event, member)
     desk = CheckIns(shop.tenant, shop.programs)
-    results = in_threads([lambda: desk.check_in(code, "scan-same", "staff-x", "staff:staff-x", NOW)] * 8)
+    results = all_at_once([lambda: desk.check_in(code, "scan-same", "staff-x", "staff:staff-x", NOW)] * 8)
     assert not [r for r in results if isinstance(r, BaseException)], results
     assert {r.answer for r in results} == {results[0].answer} and results[0].answer.outcome is Outcome.CHECKED_IN
     assert sum(not r.replayed for r in results) == 1

@@ -24,7 +24,8 @@ from infra.vip_events.checkin import CheckIns
 from infra.vip_events.items import MemberVipStats, RegistrationItem, TicketLookup, VipEventItem, WaitlistEntry
 from infra.vip_events.jobs import VipEventJobs
 from infra.vip_events.registrations import Registrations
-from tests.integration.test_vip_checkin import NOW, VipShop, in_threads
+from tests.integration.test_vip_checkin import NOW, VipShop
+from tests.support import all_at_once
 
 AFTER = NOW + timedelta(hours=4)  # the events below end at NOW + 3 h
 BLOCKING = Program(vip_events=VipEventSettings(forfeit_no_show_points=True, no_show_limit=2, no_show_window_days=180,
@@ -104,7 +105,7 @@ def test_when_the_program_refunds_no_shows_the_cost_comes_back_exactly_once_even
     members = [shop.member(30) for _ in range(6)]
     for m in members:
         shop.register(event, m, paid=30)
-    reports = in_threads([lambda: jobs(shop, lease=False).no_shows(AFTER)] * 2)
+    reports = all_at_once([lambda: jobs(shop, lease=False).no_shows(AFTER)] * 2)
     assert sum(r.processed for r in reports) == 6 and sum(r.failed for r in reports) == 0
     for m in members:
         assert shop.registration(event, m).state == "NO_SHOW"
@@ -225,7 +226,7 @@ def test_two_refund_runs_racing_on_one_cancelled_event_refund_each_registration_
     event = shop.event(points_cost=25, capacity=60, starts=NOW + timedelta(days=3))
     ids = crowd(shop, event, confirmed=60, waitlisted=0, cost=25)
     EventCancellation(shop.tenant, shop.programs).cancel(event.event_id, "Weather", "staff:ops", NOW)
-    reports = in_threads([lambda: jobs(shop, lease=False, chunk=100).cancellations(NOW)] * 2)
+    reports = all_at_once([lambda: jobs(shop, lease=False, chunk=100).cancellations(NOW)] * 2)
     assert sum(r.failed for r in reports) == 0 and sum(r.processed for r in reports) == 60
     assert all(shop.available(m) == 100 for m in ids)
     assert all(len(shop.entries(m, EntryType.REDEMPTION_CANCELLED)) == 1 for m in ids[:10])

@@ -30,7 +30,7 @@ from infra.vip_events.catalog import EventCatalog
 from infra.vip_events.items import RegistrationItem, TicketLookup, VipEventItem, WaitlistEntry
 from infra.vip_events.offers import accept, pass_expired_offers
 from infra.vip_events.registrations import Registrations
-from tests.support import new_tenant
+from tests.support import new_tenant, raised_at_once
 
 NOW = datetime(2027, 5, 10, 12, tzinfo=timezone.utc)
 LADDER = Ladder(tiers=(Tier("silver", "Silver", 1, Decimal(0)),
@@ -94,25 +94,6 @@ def world(services) -> World:
     return World(services)
 
 
-def in_threads(calls) -> list[BaseException]:
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(calls))
-
-    def run(call):
-        start.wait()
-        try:
-            call()
-        except BaseException as e:  # noqa: BLE001 - reported by the test
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return errors
-
-
 def as_a_client_would(call):
     """Retry what the API answered RETRY_LATER or CONFLICT, as a client does; an earlier try that did land is
     recognised (ALREADY_REGISTERED)."""
@@ -136,7 +117,7 @@ def test_100_concurrent_registrations_for_20_seats_confirm_20_and_waitlist_80_in
     event = world.event(capacity=20, points_cost=10)
     with ThreadPoolExecutor(8) as pool:  # enrolling and crediting 100 members is most of the set-up's time
         members = list(pool.map(lambda _: world.member(points=100), range(100)))
-    errors = in_threads([as_a_client_would(lambda m=m: world.regs.register(m, event.event_id, NOW)) for m in members])
+    errors = raised_at_once([as_a_client_would(lambda m=m: world.regs.register(m, event.event_id, NOW)) for m in members])
     assert errors == []
     regs = world.registrations(event.event_id)
     assert set(regs) == set(members)  # one registration per member, none twice
@@ -181,7 +162,7 @@ def test_10_concurrent_cancellations_promote_each_freed_seat_once_in_waitlist_or
     sampler = threading.Thread(target=sample)
     sampler.start()
     try:
-        errors = in_threads([as_a_client_would(lambda m=m: world.regs.cancel(m, event.event_id, NOW)) for m in seated])
+        errors = raised_at_once([as_a_client_would(lambda m=m: world.regs.cancel(m, event.event_id, NOW)) for m in seated])
     finally:
         stop.set()
         sampler.join(10)
@@ -218,7 +199,7 @@ def test_an_expired_offer_passes_to_the_next_member_exactly_once_however_often_t
     assert early.processed == 0 and world.registrations(event.event_id)[second].state == "OFFERED"
     later = NOW + timedelta(hours=25)
     reports = []
-    errors = in_threads([lambda: reports.append(pass_expired_offers(jobs, later)) for _ in range(2)])
+    errors = raised_at_once([lambda: reports.append(pass_expired_offers(jobs, later)) for _ in range(2)])
     reports.append(pass_expired_offers(jobs, later))
     assert errors == [] and sum(r.processed for r in reports) == 1 and all(r.failed == 0 for r in reports)
     regs = world.registrations(event.event_id)
@@ -246,7 +227,7 @@ def test_one_member_registering_from_5_threads_at_once_holds_one_registration_ch
         except UserError as e:
             refused.append(e)
 
-    assert in_threads([as_a_client_would(attempt) for _ in range(5)]) == []
+    assert raised_at_once([as_a_client_would(attempt) for _ in range(5)]) == []
     assert [e.code for e in refused] == [ErrorCode.ALREADY_REGISTERED] * 4
     assert list(world.registrations(event.event_id)) == [member]
     assert world.charges(member, event.event_id) == -10 and int(world.item(event.event_id).taken) == 1
