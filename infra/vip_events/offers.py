@@ -18,9 +18,9 @@ from infra.members import outbox_event
 from infra.points.jobs import JobReport, PointsJobs
 from infra.points.ledger import Change, MemberLedger, balance_of
 from infra.transaction import Transaction, TransactionCancelled
-from infra.vip_events.catalog import batch_get, event_of
+from infra.vip_events.catalog import event_of
 from infra.vip_events.items import RegistrationItem, VipEventItem
-from infra.vip_events.registrations import ATTEMPTS, Registered, Registrations
+from infra.vip_events.registrations import ATTEMPTS, Registered, Registrations, scheduled_event_and_registration
 
 JOB = "vip-offers"
 
@@ -31,13 +31,7 @@ def accept(registrations: Registrations, member_id: str, event_id: str, now: dat
     epk = keys.vip_event_pk(tenant, event_id)
     known: Balance | None = None
     for _ in range(ATTEMPTS):
-        found, _ = batch_get([(epk, keys.VIP_EVENT_SK), (epk, keys.registration_sk(member_id))])
-        item = next((i for i in found if isinstance(i, VipEventItem)), None)
-        reg = next((i for i in found if isinstance(i, RegistrationItem)), None)
-        if item is None:
-            raise UserError(ErrorCode.NOT_FOUND, "No such event.", "eventId")
-        if item.status != EventStatus.SCHEDULED.value:
-            raise UserError(ErrorCode.EVENT_CANCELLED, "This event was cancelled.", "eventId")
+        item, reg = scheduled_event_and_registration(tenant, event_id, member_id)
         if reg is None or reg.state != RegistrationState.OFFERED.value:
             if reg is not None and reg.state == RegistrationState.CONFIRMED.value:
                 raise UserError(ErrorCode.ALREADY_REGISTERED, "Your seat is confirmed already.", "eventId")

@@ -74,6 +74,21 @@ class Released:
     skipped: list[str] = field(default_factory=list)  # heads cancelled as no longer eligible
 
 
+def scheduled_event_and_registration(tenant: str, event_id: str, member_id: str, *,
+                                     cancelled: str = "This event was cancelled.") -> tuple[VipEventItem, RegistrationItem | None]:
+    """The event and the member's registration as stored now (one consistent BatchGetItem); a missing
+    event is NOT_FOUND and a cancelled one EVENT_CANCELLED, with the message `cancelled`."""
+    epk = keys.vip_event_pk(tenant, event_id)
+    found, _ = batch_get([(epk, keys.VIP_EVENT_SK), (epk, keys.registration_sk(member_id))])
+    item = next((i for i in found if isinstance(i, VipEventItem)), None)
+    reg = next((i for i in found if isinstance(i, RegistrationItem)), None)
+    if item is None:
+        raise UserError(ErrorCode.NOT_FOUND, "No such event.", "eventId")
+    if item.status != EventStatus.SCHEDULED.value:
+        raise UserError(ErrorCode.EVENT_CANCELLED, cancelled, "eventId")
+    return item, reg
+
+
 def new_code() -> str:
     return secrets.token_urlsafe(CODE_BYTES)
 
@@ -242,14 +257,8 @@ class Registrations:
         epk, mpk = keys.vip_event_pk(tenant, event_id), keys.member_pk(tenant, member_id)
         known = Balance()
         for _ in range(ATTEMPTS):
-            found, _ = batch_get([(epk, keys.VIP_EVENT_SK), (epk, keys.registration_sk(member_id))])
-            item = next((i for i in found if isinstance(i, VipEventItem)), None)
-            reg = next((i for i in found if isinstance(i, RegistrationItem)), None)
-            if item is None:
-                raise UserError(ErrorCode.NOT_FOUND, "No such event.", "eventId")
-            if item.status != EventStatus.SCHEDULED.value:
-                raise UserError(ErrorCode.EVENT_CANCELLED, "This event was cancelled; its refunds are on the way.",
-                                "eventId")
+            item, reg = scheduled_event_and_registration(tenant, event_id, member_id,
+                                                         cancelled="This event was cancelled; its refunds are on the way.")
             state = RegistrationState(reg.state) if reg else None
             if reg is None or state not in states:
                 if state is RegistrationState.ATTENDED:
