@@ -115,7 +115,7 @@ def move_head(tx: Transaction, tenant: str, event: VipEvent, head: Head, program
                 tx, Change(spend(known, promotion.charge),
                            EntryType.REDEEM, reason=f"VIP event: {event.title}", source=f"vip:{event.event_id}"),
                 known, label=f"charge:{member}")
-        event_type = "vip_event.registered"
+        event_type = "vip_event.waitlist_promoted"  # confirmed from the waitlist: the member is told
     elif promotion.state is RegistrationState.OFFERED:
         deltas.taken += 1
         deltas.offered += 1

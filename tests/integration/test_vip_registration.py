@@ -19,7 +19,7 @@ from domain.vip_events.checkin import code_hash
 from domain.vip_events.model import OfferMode, VipEvent
 from infra import keys
 from infra.dynamo_errors import RetryLater
-from infra.items import MemberProfile, TableItem, read_partition
+from infra.items import MemberProfile, OutboxEvent, TableItem, read_partition
 from infra.members import Members
 from infra.points.adjustments import Adjustments
 from infra.points.items import LedgerEntry
@@ -182,6 +182,13 @@ def test_10_concurrent_cancellations_promote_each_freed_seat_once_in_waitlist_or
     assert all(world.charges(m, event.event_id) == -10 and world.available(m) == 40 for m in eligible[:10])
     assert all(world.charges(m, event.event_id) == 0 and world.available(m) == 50 for m in seated)
     assert world.charges(broke, event.event_id) == 0 and world.available(broke) == 5
+    # Each member is told once what happened to them: promoted, skipped (with the reason), or cancelled.
+    told = {m: [(o.event_type, dict(o.detail).get("reason")) for o in read_partition(keys.member_pk(world.tenant, m))
+                if isinstance(o, OutboxEvent) and o.event_type.startswith("vip_event.")] for m in queue + seated[:1]}
+    assert [told[m] for m in eligible[:10]] == [[("vip_event.waitlisted", None), ("vip_event.waitlist_promoted", None)]] * 10
+    assert told[dropped] == [("vip_event.waitlisted", None), ("vip_event.waitlist_skipped", "TIER_REQUIRED")]
+    assert told[broke][-1] == ("vip_event.waitlist_skipped", "INSUFFICIENT_POINTS")
+    assert told[seated[0]] == [("vip_event.registered", None), ("vip_event.registration_cancelled", "CANCELLED_BY_MEMBER")]
 
 
 def test_an_expired_offer_passes_to_the_next_member_exactly_once_however_often_the_job_runs(world):
