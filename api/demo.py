@@ -15,12 +15,14 @@ from domain.errors import UserError
 from domain.points.orders import Order, OrderLine
 from domain.points.program import ActionRule, EarnRate, ExpiryMode, Multiplier, Period, Program
 from domain.points.rewards import Reward, RewardKind
+from domain.posts.settings import Period as PostPeriod, PostSettings
 from domain.tiers.ladder import Benefit, BenefitType, DowngradePolicy, Ladder, LadderSchedule, QualificationPeriod, Tier
 from infra.members import Members
 from infra.points.jobs import PointsJobs
 from infra.points.orders import OrderBook
 from infra.points.program_store import ProgramCache, ProgramStore
 from api.demo_badges import seed_badges
+from api.demo_community import seed_community
 from infra.leaderboards.demo import seed_leaderboard
 
 DEMO_TENANT = "demo"
@@ -56,6 +58,11 @@ DEMO_PROGRAM = Program(
                               Benefit(BenefitType.CUSTOM, key="concierge", value="priority-chat")))),
         period=QualificationPeriod.CALENDAR_YEAR, policy=DowngradePolicy.GRACE, grace_days=30, risk_days=14,
         qualifying_actions=("unboxing_post",))),
+    # Members' posts: 50 points an approved post, 150 for an order's unboxing post, at most 4 rewarded a month;
+    # Gold members' posts are approved as they come in (api/demo_community.py). Post points never qualify for
+    # tiers: the ladder's qualifying actions name only `unboxing_post`.
+    posts=PostSettings(enabled=True, points_per_post=50, unboxing_points=150, cap=4, period=PostPeriod.MONTH,
+                       auto_approve_min_rank=3),
 )
 DEMO_REWARDS = (
     # Within reach of a new member's signup points: a storefront can offer something on day one.
@@ -123,4 +130,5 @@ def seed_demo(tenant: str, programs: ProgramCache) -> None:
     # Orders past their return window move to available now, not at the next scheduled run.
     PointsJobs(tenant, store).release_due(now)
     seed_leaderboard(tenant, programs, now)
+    seed_community(tenant, programs, now)
     seed_badges(tenant, programs, [m[0] for m in DEMO_MEMBERS])

@@ -18,6 +18,7 @@ from infra import keys
 from infra.dynamo_errors import call
 from infra.items import TableItem
 from infra.pages import Page, page, start_key
+from infra.vip_events.catalog import EventCatalog
 from infra.vip_events.items import RegistrationItem
 from resolvers.context import Info
 from resolvers.nodes import Node, node_type, plain_key, read
@@ -75,7 +76,6 @@ class EventTicket(Node):
     event_id: strawberry.ID = strawberry.field(description="The event's own id.")
     member_id: strawberry.ID
     state: RegistrationStateType  # type: ignore[valid-type]
-    starts_at: datetime | None = strawberry.field(description="When the event starts.")
     points_paid: int = strawberry.field(description="What the seat cost (0 while waitlisted or offered).")
     registered_at: datetime
     offer_expires_at: datetime | None = strawberry.field(
@@ -95,6 +95,13 @@ class EventTicket(Node):
         if not mine or self.registration.state != RegistrationState.CONFIRMED.value:
             return None
         return self.registration.code
+
+    @strawberry.field(description="When the event starts, as it is defined now (staff may move it after you "
+                                  "registered); from the container's event list, so no read for a listed event.")
+    def starts_at(self, info: Info) -> datetime | None:
+        ctx = info.context
+        listed = EventCatalog(ctx.require_tenant(), ctx.programs).known(self.registration.event_id, ctx.now())
+        return listed.event.starts_at if listed else None
 
     @strawberry.field(description="The event, as the caller may see it (one read when selected).")
     def event(self, info: Info) -> VipEvent | None:
@@ -119,9 +126,8 @@ class EventTicket(Node):
         def t(v: str | None) -> datetime | None:
             return datetime.fromisoformat(v) if v else None
 
-        starts = (r.GSI1SK or "").rsplit("#", 1)[0] or None
         return cls(registration=r, event_id=strawberry.ID(r.event_id), member_id=strawberry.ID(r.member_id),
-                   state=RegistrationState(r.state), starts_at=t(starts), points_paid=int(r.points_paid or 0),
+                   state=RegistrationState(r.state), points_paid=int(r.points_paid or 0),
                    registered_at=datetime.fromisoformat(r.registered_at), offer_expires_at=t(r.offer_expires_at),
                    checked_in_at=t(r.checked_in_at),
                    points_refunded=int(r.points_refunded) if r.points_refunded is not None else None, reason=r.reason)

@@ -4,7 +4,8 @@ The operations are read from the README itself, never copied here: each ```graph
 headers written as comments on its first lines (`# Authorization: Bearer <member token>`,
 `# Idempotency-Key: ...`) and its variables in the ```json block right under it. They run in the
 order printed, over real HTTP against the ASGI app under uvicorn, in dev mode, on a tenant seeded by
-`api.demo.seed_demo` (twice, as after a restart), each with the token the README names: the one
+`api.demo.seed_demo` (twice, as after a restart), each with the token the README names (none for a
+block whose first line says `# No token`): the one
 `make run` prints on the line the README's table of tokens gives (`api.local.banner`, signed by a
 dev IdP this API trusts). A value written `<a.b.c>` is taken from the answer of an operation above
 it, as a reader would. Each must answer 200 with no `errors`, no `userErrors` and no null root
@@ -35,6 +36,7 @@ LOCAL_URL = "http://127.0.0.1:8000"  # where the README says `make run` serves
 FENCE = re.compile(r"^```(?P<lang>[a-z]*)[ \t]*\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 HEADER = re.compile(r"^#\s*(?P<name>[A-Za-z][A-Za-z0-9-]*):\s*(?P<value>.+?)\s*$")
 TOKEN = re.compile(r"<(?P<who>[a-z][a-z ]*token)>")
+NO_TOKEN = re.compile(r"^#\s*No token\b")
 FROM_ANSWER = re.compile(r"<(?P<path>[A-Za-z_]\w*(?:\.\w+)+)>")
 
 
@@ -73,7 +75,10 @@ def readme_operations(text: str) -> list[Operation]:
             if not found:
                 break
             headers[found.group("name")] = found.group("value")
-        assert "Authorization" in headers, f"README.md line {line}: the block names no Authorization header"
+        # A block for visitors says so on its first line (`# No token: ...`) and is sent without one.
+        anonymous = bool(NO_TOKEN.match(body))
+        assert anonymous or "Authorization" in headers, (
+            f"README.md line {line}: the block names no Authorization header and does not say `# No token`")
         op = Operation(line, body, headers)
         following = fences[i + 1] if i + 1 < len(fences) else None
         if following and following.group("lang") == "json" and not text[fence.end():following.start()].strip():

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Iterator
 
 import pytest
@@ -82,6 +83,16 @@ def test_a_member_reads_their_tickets_with_the_code_only_for_a_confirmed_seat(sh
     assert [(n["eventId"], n["state"], n["waitlistPosition"], n["event"]["title"]) for n in nodes] == [
         (full.event_id, "WAITLISTED", 1, "Atelier evening"), (other.event_id, "CONFIRMED", None, "Atelier evening")]
     assert nodes[0]["code"] is None and len(nodes[1]["code"]) == 24  # 18 random bytes, URL-safe base64
+
+
+def test_a_ticket_shows_the_start_the_event_has_now_after_staff_move_it(shop):
+    event = shop.event()
+    client, _ = shop.registered(event)
+    moved = replace(event, starts_at=event.starts_at + timedelta(days=3), ends_at=event.ends_at + timedelta(days=3))
+    catalog = EventCatalog(shop.tenant, shop.programs)
+    catalog.save(moved, "test", NOW, existing=catalog.item(event.event_id))
+    ticket = client.ok("{ me { eventTickets(first: 5) { nodes { startsAt } } } }")["me"]["eventTickets"]["nodes"][0]
+    assert datetime.fromisoformat(ticket["startsAt"]) == moved.starts_at
 
 
 def test_event_tickets_pages_and_a_page_ending_exactly_at_the_end_has_no_next_page(shop):
