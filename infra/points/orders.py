@@ -178,19 +178,26 @@ class OrderBook:
 
     @guarded  # read, then a conditioned update: safe to repeat as a whole
     def _record_delivery(self, member_id: str, order_id: str, delivered_at: datetime, program) -> bool:
-        """Start the return window at delivery, once, while the points are still pending."""
+        """Record the delivery once: while the points are still pending the return window starts there;
+        an order whose points were released already (or that earned none) only records the date. Either
+        way `order.delivered` goes out with it (the unboxing invite follows from it)."""
         record = self.record_of(member_id, order_id)
-        if record is None or record.delivered_at or record.status != "PENDING":
+        if record is None or record.delivered_at:
             return False
-        categories = [x.category for x in rules.lines_from_json(record.lines)]
-        release = rules.release_after_delivery(categories, program, delivered_at)
         tx = Transaction()
-        tx.update("order", record, [
-            OrderRecord.delivered_at.set(delivered_at.isoformat()),
-            OrderRecord.release_at.set(release.isoformat()),
-            OrderRecord.GSI2SK.set(f"{release.isoformat()}#{member_id}#{order_id}"),
-            OrderRecord.version.add(1)],
-            (OrderRecord.status == "PENDING") & OrderRecord.delivered_at.does_not_exist())
+        if record.status == "PENDING":
+            categories = [x.category for x in rules.lines_from_json(record.lines)]
+            release = rules.release_after_delivery(categories, program, delivered_at)
+            tx.update("order", record, [
+                OrderRecord.delivered_at.set(delivered_at.isoformat()),
+                OrderRecord.release_at.set(release.isoformat()),
+                OrderRecord.GSI2SK.set(f"{release.isoformat()}#{member_id}#{order_id}"),
+                OrderRecord.version.add(1)],
+                (OrderRecord.status == "PENDING") & OrderRecord.delivered_at.does_not_exist())
+        else:
+            tx.update("order", record, [OrderRecord.delivered_at.set(delivered_at.isoformat()),
+                                        OrderRecord.version.add(1)],
+                      (OrderRecord.status == record.status) & OrderRecord.delivered_at.does_not_exist())
         # The member may now post about it (infra/posts/listener.py: the unboxing invite).
         tx.put("delivered", _delivered_event(self.tenant, record.PK, member_id, order_id, delivered_at))
         try:

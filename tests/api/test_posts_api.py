@@ -555,6 +555,24 @@ def test_a_delivered_order_invites_an_unboxing_post_until_one_is_submitted(shop,
     assert sorted(e["orderId"] for e in outbox(shop, m, "post.unboxing_invited")) == ["o-inv-1", "o-inv-2"]
 
 
+def test_an_order_delivered_after_its_points_were_released_still_invites_an_unboxing_post(shop, events):
+    enable(shop, pointsPerPost=5, unboxingPoints=100, unboxingWindowDays=14)
+    member = shop.member()
+    m = mid(member)
+    delivered_order(shop, m, "o-late", delivered=False)
+    shop.now = shop.now + timedelta(days=40)  # past the return window counted from the order date
+    assert jobs(shop.api.services, shop.tenant).release_due(shop.now).processed == 1
+    out = shop.service.ok('mutation { orderDeliver(orderId: "o-late", deliveredAt: "%s") { outcome userErrors { code } } }'
+                          % shop.now.isoformat())["orderDeliver"]
+    assert out == {"outcome": "DELIVERY_RECORDED", "userErrors": []}
+    events.drain()
+    assert [i["orderId"] for i in member.ok("{ me { unboxingInvites { orderId } } }")["me"]["unboxingInvites"]] == [
+        "o-late"]
+    again = shop.service.ok('mutation { orderDeliver(orderId: "o-late", deliveredAt: "%s") { outcome } }'
+                            % shop.now.isoformat())["orderDeliver"]
+    assert again["outcome"] == "DUPLICATE" and len(outbox(shop, m, "order.delivered")) == 1
+
+
 def test_the_post_item_holds_no_more_than_the_post(shop):
     enable(shop, pointsPerPost=5)
     member = shop.member()

@@ -235,12 +235,16 @@ class Books:
                    total: Decimal, currency: str, ordered_at: datetime, delivered_at: datetime | None) -> OrderPlan:
         """`lines` are (unit price, quantity), numbered "1", "2", ... The return window runs from
         delivery, else from the order date. A known order id credits nothing; with a delivery date, a
-        still-held, undelivered order starts its return window there."""
+        still-held, undelivered order starts its return window there, and one released already records
+        the date only."""
         m = self.members[member_id]
         known = m.orders.get(order_id)
         if known is not None:
-            if delivered_at is not None and known.status == "PENDING" and not known.delivered:
-                self._start_window(known, delivered_at)
+            if delivered_at is not None and not known.delivered:
+                if known.status == "PENDING":
+                    self._start_window(known, delivered_at)
+                else:
+                    known.delivered = True
                 return OrderPlan("DELIVERY_RECORDED", known)
             return OrderPlan("DUPLICATE", known)
         rate = next(r for r in self.program.earn_rates if r.currency == currency)
@@ -288,8 +292,11 @@ class Books:
 
     def deliver(self, member_id: str, order_id: str, now: datetime) -> str:
         order = self.members[member_id].orders[order_id]
-        if order.status != "PENDING" or order.delivered:
+        if order.delivered:
             return "DUPLICATE"
+        if order.status != "PENDING":
+            order.delivered = True  # released already: only the date is recorded (and the member invited to post)
+            return "DELIVERY_RECORDED"
         self._start_window(order, now)
         return "DELIVERY_RECORDED"
 
