@@ -267,3 +267,16 @@ def add_gift_coupon(tx: Transaction, tenant: str, member_id: str, reward: Reward
         actions.append(RewardItem.stock_left.add(-1))
     tx.update("gift-reward", RewardItem(keys.program_pk(tenant), f"{REWARD_PREFIX}{reward.id}"), actions, condition)
     return code
+
+
+def take_back_gift_coupon(tx: Transaction, tenant: str, coupon: Coupon) -> None:
+    """A gift coupon (`add_gift_coupon`) given back while unused: cancelled (conditioned on still being
+    unused: part "gift-back"), and the reward's count and stock with it. A used one stays used."""
+    tx.update("gift-back", coupon, [Coupon.status.set(CouponStatus.CANCELLED.value)],
+              Coupon.status == CouponStatus.ISSUED.value)
+    reward = rules.reward_from_dict(coupon.reward)
+    actions = [RewardItem.redeemed.add(-1)]
+    if reward.stock_total is not None:
+        actions.append(RewardItem.stock_left.add(1))
+    tx.update("gift-back-reward", RewardItem(keys.program_pk(tenant), f"{REWARD_PREFIX}{reward.id}"), actions,
+              RewardItem.PK.exists())

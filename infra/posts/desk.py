@@ -27,10 +27,10 @@ from infra.audit import audit_entry
 from infra.dynamo_errors import call, guarded
 from infra.items import MemberProfile
 from infra.members import outbox_event
-from infra.points.items import ActionCount, LedgerEntry
+from infra.points.items import ActionCount, Coupon, LedgerEntry
 from infra.points.ledger import Change, MemberLedger, post as post_change, profile_balance
 from infra.points.program_store import ProgramStore
-from infra.points.rewards import add_gift_coupon
+from infra.points.rewards import add_gift_coupon, take_back_gift_coupon
 from infra.posts import feed
 from infra.posts.items import PostItem, PostStats
 from infra.posts.store import Posts
@@ -251,8 +251,8 @@ class PostDesk:
             try:
                 self._undo_once(post, program, who, now, to=to, code=code, message=message, keep=keep, action=action)
             except TransactionCancelled as c:
-                if c.failed_on("post"):
-                    continue
+                if c.failed_on("post") or c.failed_on("gift-back"):
+                    continue  # the post moved, or its gift coupon was used meanwhile: read again
                 raise
             return self._load(post_id, post.member_id)
         raise UserError(ErrorCode.CONFLICT, "The post kept changing; try again.", "postId")
@@ -271,6 +271,8 @@ class PostDesk:
         else:
             status = RewardStatus(post.reward_status) if post.state != PostState.PENDING.value else RewardStatus.NONE
         q = Qualification(post.qual_month, -take) if take and post.qual_month else None
+        # The gift goes back with the points (not under KEEP), while it is unused; a used one stays used.
+        gift = _unused_gift(self.tenant, post.coupon_code) if post.coupon_code and not keep else None
         ledger = MemberLedger(self.tenant, post.member_id, now, program)
         at = now.isoformat()
         P = PostItem
@@ -284,6 +286,9 @@ class PostDesk:
                        P.reason_message.set(message) if message else P.reason_message.remove()]
             if take:
                 actions.append(P.credited_points.set(0))
+            if gift is not None:
+                take_back_gift_coupon(tx, self.tenant, gift)
+                actions.append(P.coupon_code.remove())
             if take and post.cap_bucket:
                 # No longer rewarded: its place under the member's cap for that period is free again.
                 tx.update("cap", ActionCount(post.PK, keys.action_count_sk(ACTION, post.cap_bucket)),
@@ -316,6 +321,15 @@ class PostDesk:
             return tx
 
         post_change(build, assume=Balance(available=0 if held else take, pending=take if held else 0))
+
+
+def _unused_gift(tenant: str, code: str) -> Coupon | None:
+    try:
+        coupon = call(lambda: Coupon.get(keys.coupon_pk(tenant, code), "COUPON", consistent_read=True),
+                      what="gift coupon")
+    except Coupon.DoesNotExist:
+        return None
+    return coupon if coupon.status == "ISSUED" else None
 
 
 def _profile(pk: str) -> MemberProfile | None:

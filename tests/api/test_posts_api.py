@@ -304,6 +304,28 @@ def test_a_catalog_reward_is_given_as_a_coupon_costing_nothing_with_the_approval
     assert [(e["field"], e["code"]) for e in unknown] == [("rewardId", "NOT_FOUND")]
 
 
+def test_a_gift_coupon_goes_back_with_a_rejected_post_while_unused_and_a_used_one_stays_used(shop):
+    shop.reward("thank-you", 500, stockTotal=5)
+    enable(shop, pointsPerPost=10, rewardId="thank-you")
+    mod = moderator(shop)
+    member = shop.member()
+    first = approve(mod, submitted(member)["postId"])["post"]
+    second = approve(mod, submitted(member)["postId"])["post"]
+    used = shop.service.ok('mutation { couponConsume(code: "%s", orderId: "o-gift") { userErrors { code } } }'
+                           % second["couponCode"])["couponConsume"]
+    assert used["userErrors"] == []
+    out = mod.ok(REJECT, {"p": first["postId"], "why": "GUIDELINES"})["postReject"]
+    assert out["userErrors"] == [] and out["post"]["couponCode"] is None
+    assert mod.ok(REMOVE, {"p": second["postId"]})["postRemove"]["userErrors"] == []
+    codes = {n["code"]: n["status"] for n in member.ok("{ me { redemptions(first: 5) { nodes { code status } } } }")[
+        "me"]["redemptions"]["nodes"]}
+    assert codes == {first["couponCode"]: "CANCELLED", second["couponCode"]: "CONSUMED"}
+    stock = RewardItem.get(keys.program_pk(shop.tenant), f"{REWARD_PREFIX}thank-you", consistent_read=True)
+    assert (stock.stock_left, stock.redeemed) == (4, 1)  # the unused one is back in stock
+    again = approve(mod, first["postId"])["post"]  # the decision reversed again: a new gift with the points
+    assert again["couponCode"] not in (None, first["couponCode"]) and again["points"] == 10
+
+
 # -- holds and the release job ------------------------------------------------------------------------------
 def ledger_identity(shop: Shop, member_id: str) -> dict:
     b = books(shop.tenant, member_id)
