@@ -6,7 +6,9 @@ import strawberry
 from resolvers.context import Info
 from resolvers.nodes import query_key_for
 from resolvers.pagination import Connection
+from resolvers.permissions import IsStaff
 from resolvers.scalars import RefArg
+from resolvers.vip_events.settings import VipEventSettingsView
 from resolvers.vip_events.types import VipEvent, vip_event, vip_events
 
 
@@ -23,3 +25,8 @@ class VipEventQueries:
                                   "see it.")
     def vip_event(self, info: Info, id: RefArg) -> VipEvent | None:
         return vip_event(info, query_key_for(str(id), "VipEvent", "id"))
+
+    @strawberry.field(permission_classes=[IsStaff], description="Staff: what a no-show costs across events "
+                                                                "(set with `vipEventSettingsSet`).")
+    def vip_event_settings(self, info: Info) -> VipEventSettingsView:
+        return VipEventSettingsView.of(info.context.programs.program().vip_events)

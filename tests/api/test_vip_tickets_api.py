@@ -223,6 +223,9 @@ def test_admins_set_the_no_show_policy_every_problem_at_once_and_others_may_not(
     cleared = shop.admin.ok(SETTINGS, {"input": {"noShowLimit": None}})["vipEventSettingsSet"]["settings"]
     assert (cleared["noShowLimit"], cleared["forfeitNoShowPoints"]) == (None, False)
     assert shop.door(SETTINGS, {"input": {"noShowLimit": 1}}).error_codes() == ["FORBIDDEN"]
+    read = "{ vipEventSettings { forfeitNoShowPoints noShowLimit noShowWindowDays noShowBlockDays } }"
+    assert shop.door.ok(read)["vipEventSettings"] == cleared  # staff read what admins set
+    assert shop.member()(read).error_codes() == ["FORBIDDEN"]
 
 
 def test_a_page_of_tickets_costs_one_query_and_cancelling_one_transaction_per_registration_ended(shop):

@@ -11,26 +11,7 @@ from resolvers.errors import UserErrorType, payload_errors
 from resolvers.partial import apply, updatable
 from resolvers.permissions import IsAdmin
 from resolvers.scalars import OptionalTextArg
-
-EMBEDDED = "An embedded value of its parent: it has no id and is always answered whole with the parent."
-
-
-@strawberry.type(description=f"The program's VIP event settings. {EMBEDDED}")
-class VipEventSettingsView:
-    forfeit_no_show_points: bool = strawberry.field(
-        description="True: a confirmed member who never checked in keeps nothing of the points cost; false: the "
-                    "no-show job refunds it.")
-    no_show_limit: int | None = strawberry.field(
-        description="No-shows within `noShowWindowDays` that block new registrations for `noShowBlockDays`; "
-                    "null: never blocked.")
-    no_show_window_days: int
-    no_show_block_days: int
-
-    @classmethod
-    def of(cls, s: VipEventSettings) -> "VipEventSettingsView":
-        return cls(forfeit_no_show_points=s.forfeit_no_show_points, no_show_limit=s.no_show_limit,
-                   no_show_window_days=s.no_show_window_days, no_show_block_days=s.no_show_block_days)
-
+from resolvers.vip_events.settings import VipEventSettingsView
 
 @strawberry.input(description="VIP event settings to change; fields left out keep their value.")
 class VipEventSettingsInput:
