@@ -35,6 +35,8 @@ PLATFORM_HOSTS: dict[Platform, tuple[str, ...]] = {
     Platform.X: ("x.com", "twitter.com"),
     Platform.LINE_VOOM: ("voom.line.me", "linevoom.line.me", "timeline.line.me"),
 }
+NAMES = {Platform.INSTAGRAM: "An Instagram", Platform.TIKTOK: "A TikTok", Platform.YOUTUBE: "A YouTube",
+         Platform.X: "An X", Platform.LINE_VOOM: "A LINE VOOM"}
 # One spelling per site.
 SAME_SITE = {"twitter.com": "x.com", "instagr.am": "instagram.com", "linevoom.line.me": "voom.line.me",
              "timeline.line.me": "voom.line.me", "youtube-nocookie.com": "youtube.com"}
@@ -99,11 +101,11 @@ def normalize(platform: Platform, raw: str) -> str:
     allowed = PLATFORM_HOSTS.get(platform)
     if allowed is not None:
         if not any(_on(site, d) for d in allowed):
-            raise _bad(f"A {platform.value} post's link is on {' or '.join(allowed)}.")
+            raise _bad(f"{NAMES[platform]} post's link is on {' or '.join(allowed)}.")
     else:
         if any(_on(site, d) for hosts in PLATFORM_HOSTS.values() for d in hosts):
             raise _bad("This link is on a platform of its own: choose that platform.")
-    path = re.sub(r"/{2,}", "/", parts.path or "").rstrip("/")
+    path = _without_dot_segments(re.sub(r"/{2,}", "/", parts.path or "")).rstrip("/")
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=False)
              if not k.lower().startswith("utm_") and k.lower() not in TRACKING]
     if platform is Platform.YOUTUBE or _on(site, "youtu.be") or _on(site, "youtube.com"):
@@ -112,6 +114,23 @@ def normalize(platform: Platform, raw: str) -> str:
         query = []
     tail = "?" + urlencode(sorted(query)) if query else ""
     return f"https://{site}{path}{tail}"
+
+
+def _without_dot_segments(path: str) -> str:
+    """`/p/x/../y` is `/p/y` and `/./` is `/`, as a browser resolves them (RFC 3986, 5.2.4), `%2e` too:
+    otherwise one post could be pasted as many."""
+    out: list[str] = []
+    for segment in path.split("/"):
+        plain = segment.replace("%2e", ".").replace("%2E", ".")
+        if plain == ".":
+            continue
+        if plain == "..":
+            if len(out) > 1:
+                out.pop()
+            continue
+        out.append(segment)
+    joined = "/".join(out)
+    return joined if joined.startswith("/") or not joined else "/" + joined
 
 
 def _youtube(site: str, path: str, query: list[tuple[str, str]]) -> str:

@@ -94,3 +94,16 @@ def test_an_empty_or_overlong_link_says_so():
     with pytest.raises(UserError) as e:
         normalize(BLOG, "https://a.example/" + "x" * 3000)
     assert e.value.code is ErrorCode.TOO_LONG
+
+
+@pytest.mark.parametrize("pasted", ["https://example.com/blog/post", "https://example.com/blog/./post",
+                                    "https://example.com/blog/drafts/../post/", "https://example.com/blog/x/%2E%2e/post",
+                                    "https://example.com/../blog/post"])
+def test_dot_segments_resolve_as_a_browser_would_so_one_post_has_one_link(pasted):
+    assert normalize(Platform.BLOG, pasted) == "https://example.com/blog/post"
+
+
+def test_the_message_for_a_link_on_another_site_names_the_platform_as_people_write_it():
+    with pytest.raises(UserError) as e:
+        normalize(Platform.INSTAGRAM, "https://example.com/p/x")
+    assert e.value.message == "An Instagram post's link is on instagram.com or instagr.am."
