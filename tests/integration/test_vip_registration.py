@@ -254,3 +254,17 @@ def test_a_run_of_ineligible_heads_longer_than_one_read_is_skipped_until_an_elig
     assert [regs[m].reason for m in queue[:6]] == ["INSUFFICIENT_POINTS"] * 6 and regs[queue[6]].state == "CONFIRMED"
     item = world.item(event.event_id)
     assert (int(item.taken), int(item.confirmed), int(item.waitlisted)) == (1, 1, 0) and world.waitlist(event.event_id) == []
+
+
+def test_while_anyone_waits_a_newcomer_waits_too_even_when_a_seat_is_free_for_a_moment(world):
+    event = world.event(capacity=1)
+    first, waiting, newcomer = (world.member() for _ in range(3))
+    world.regs.register(first, event.event_id, NOW)
+    world.regs.register(waiting, event.event_id, NOW)
+    # A seat freed whose promotion has not landed yet (a long run of skipped heads is filled a seat per
+    # transaction): the seat belongs to the line, not to whoever registers now.
+    VipEventItem(keys.vip_event_pk(world.tenant, event.event_id), keys.VIP_EVENT_SK).update(
+        [VipEventItem.taken.set(0), VipEventItem.confirmed.set(0)])
+    late = world.regs.register(newcomer, event.event_id, NOW)
+    assert (late.state.value, late.seq) == ("WAITLISTED", 2)
+    assert [e.member_id for e in world.waitlist(event.event_id)] == [waiting, newcomer]
