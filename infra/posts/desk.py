@@ -32,8 +32,8 @@ from infra.points.ledger import Change, MemberLedger, post as post_change, profi
 from infra.points.program_store import ProgramStore
 from infra.points.rewards import add_gift_coupon, take_back_gift_coupon
 from infra.posts import feed
-from infra.posts.items import PostItem, PostStats
-from infra.posts.store import Posts
+from infra.posts.items import PostItem, PostStats, UnboxInvite
+from infra.posts.store import INVITED, POSTED, Posts
 from infra.tiers.standing import member_standing
 from infra.tiers.state import Qualification
 from infra.transaction import Transaction, TransactionCancelled
@@ -125,6 +125,9 @@ class PostDesk:
             try:
                 self._approve_once(post, program, who, now, note, capped=capped, gift_ok=gift_ok)
             except TransactionCancelled as c:
+                if c.failed_on("order-mark"):
+                    raise UserError(ErrorCode.DUPLICATE_POST, "This order has another unboxing post now.",
+                                    "postId") from None
                 if c.failed_on("cap"):
                     capped = True
                 elif c.failed_on("gift-reward"):
@@ -191,6 +194,14 @@ class PostDesk:
                           ActionCount.count.does_not_exist() | (ActionCount.count < s.cap))
                 actions.append(P.cap_bucket.set(bucket))
             tx.update("post", post, actions, (P.version == post.version) & (P.state == post.state))
+            if post.unboxing and post.order_id:
+                # One unboxing post per order: this one holds the order's mark, or takes it back while it is
+                # free (the post was rejected and no other post took the order since).
+                U = UnboxInvite
+                tx.update("order-mark", U(post.PK, keys.unbox_sk(post.order_id)),
+                          [U.state.set(POSTED), U.post_id.set(post.post_id), U.order_id.set(post.order_id),
+                           U.kind.set(U)],
+                          (U.post_id == post.post_id) | U.state.does_not_exist() | (U.state == INVITED))
             feed.put_entries(tx, post, where, at)
             if points:
                 detail = {"action": ACTION, "postId": post.post_id, "platform": post.platform}
@@ -251,6 +262,9 @@ class PostDesk:
             try:
                 self._undo_once(post, program, who, now, to=to, code=code, message=message, keep=keep, action=action)
             except TransactionCancelled as c:
+                if c.failed_on("order-mark"):
+                    raise UserError(ErrorCode.CONFLICT, "The order's unboxing mark moved; try again.",
+                                    "postId") from None
                 if c.failed_on("post") or c.failed_on("gift-back"):
                     continue  # the post moved, or its gift coupon was used meanwhile: read again
                 raise
@@ -273,6 +287,10 @@ class PostDesk:
         q = Qualification(post.qual_month, -take) if take and post.qual_month else None
         # The gift goes back with the points (not under KEEP), while it is unused; a used one stays used.
         gift = _unused_gift(self.tenant, post.coupon_code) if post.coupon_code and not keep else None
+        # A rejected unboxing post (or one withdrawn before a decision) gives its order back: the member may
+        # send another. Approving this one later takes the order again only if no other post took it.
+        frees_order = bool(post.unboxing and post.order_id) and (
+            to is PostState.REJECTED or post.state == PostState.PENDING.value)
         ledger = MemberLedger(self.tenant, post.member_id, now, program)
         at = now.isoformat()
         P = PostItem
@@ -289,6 +307,10 @@ class PostDesk:
             if gift is not None:
                 take_back_gift_coupon(tx, self.tenant, gift)
                 actions.append(P.coupon_code.remove())
+            if frees_order:
+                U = UnboxInvite
+                tx.update("order-mark", U(post.PK, keys.unbox_sk(post.order_id)),
+                          [U.state.set(INVITED), U.post_id.remove()], U.post_id == post.post_id)
             if take and post.cap_bucket:
                 # No longer rewarded: its place under the member's cap for that period is free again.
                 tx.update("cap", ActionCount(post.PK, keys.action_count_sk(ACTION, post.cap_bucket)),

@@ -200,6 +200,26 @@ def test_an_unboxing_post_needs_a_delivered_order_of_the_members_own_once_per_or
     assert outbox(shop, mid(member), "post.approved")[0]["unboxing"] is True
 
 
+def test_a_rejected_unboxing_post_gives_its_order_back_and_the_order_is_rewarded_once_whichever_post_wins(shop):
+    enable(shop, pointsPerPost=20, unboxingPoints=200)
+    member = shop.member()
+    mod = moderator(shop)
+    delivered_order(shop, mid(member), "o-again")
+    first = submitted(member, url="https://instagram.com/p/first-try", orderId="o-again")
+    assert mod.ok(REJECT, {"p": first["postId"], "why": "GUIDELINES"})["postReject"]["userErrors"] == []
+    second = submitted(member, url="https://instagram.com/p/second-try", orderId="o-again")  # the order is free again
+    assert approve(mod, second["postId"])["post"]["points"] == 200
+    # Reversing the first rejection now would reward the order twice: refused, nothing written.
+    out = mod.ok(APPROVE, {"p": first["postId"]})["postApprove"]
+    assert [(e["field"], e["code"]) for e in out["userErrors"]] == [("postId", "DUPLICATE_POST")]
+    assert [e.points for e in entries(shop, mid(member)) if (e.source or "").startswith("post:")] == [200]
+    # A post withdrawn before a decision gives its order back too.
+    delivered_order(shop, mid(member), "o-withdrawn")
+    pending = submitted(member, url="https://instagram.com/p/withdrawn", orderId="o-withdrawn")
+    assert member.ok(DELETE, {"p": pending["postId"]})["postDelete"]["userErrors"] == []
+    assert submitted(member, url="https://instagram.com/p/withdrawn-2", orderId="o-withdrawn")["unboxing"] is True
+
+
 # -- approving, with points --------------------------------------------------------------------------------
 def test_approval_credits_the_points_once_with_the_event_and_the_audit_entry(shop):
     enable(shop, pointsPerPost=50)
