@@ -191,3 +191,17 @@ VIP_CANCEL_DUE = "VIPCANCEL"  # GSI2 `T#t#DUE#VIPCANCEL` / `<cancelledAt>#<event
 
 def scan_sk(scan_id: str) -> str:
     return f"{SCAN_PREFIX}{scan_id}"
+
+
+# Partner brands (infra/partners/).
+RATE_PREFIX = "RATE#"
+
+
+def partner_pk(tenant: str, partner_id: str) -> str:
+    """One partner brand of a tenant: its registration and its rate-limit windows."""
+    return f"T#{tenant}#PARTNER#{partner_id}"
+
+
+def rate_window_sk(window_start_epoch: int) -> str:
+    """One fixed window of a partner's rate limit, named by the epoch second it starts at."""
+    return f"{RATE_PREFIX}{window_start_epoch}"
