@@ -91,13 +91,20 @@ def _tags(raw: list[str] | None) -> tuple[str, ...] | list[UserError]:
         problems.append(UserError(ErrorCode.OUT_OF_RANGE, f"At most {TAGS_MAX} tags.", "tags"))
     out: list[str] = []
     for i, t in enumerate(raw[:TAGS_MAX * 2]):
-        tag = t.strip().lstrip("#").lower()
-        if not tag or len(tag) > TAG_MAX or not _TAG.fullmatch(tag):
-            problems.append(UserError(ErrorCode.INVALID, f"A tag is 1-{TAG_MAX} letters, digits or _ (a leading # "
-                                                         "is dropped).", f"tags.{i}"))
+        tag = tag_of(t, f"tags.{i}")
+        if isinstance(tag, UserError):
+            problems.append(tag)
         elif tag not in out:
             out.append(tag)
     return problems if problems else tuple(out)
+
+
+def tag_of(raw: str, field: str = "tag") -> str | UserError:
+    """A tag as stored and filtered by: a leading # dropped, lower case, 1-TAG_MAX letters, digits or _."""
+    tag = raw.strip().lstrip("#").lower()
+    if not tag or len(tag) > TAG_MAX or not _TAG.fullmatch(tag):
+        return UserError(ErrorCode.INVALID, f"A tag is 1-{TAG_MAX} letters, digits or _ (a leading # is dropped).", field)
+    return tag
 
 
 def _media(raw: list[str] | None) -> tuple[str, ...] | list[UserError]:

@@ -8,6 +8,8 @@ import strawberry
 from graphql import GraphQLError
 
 from domain import bounds
+from domain.errors import UserError
+from domain.posts import rules
 from infra.posts.store import QueueFilter
 from resolvers.context import Info
 from resolvers.pagination import Connection, connection
@@ -22,10 +24,10 @@ TagArg = Annotated[str | None, bounded_arg(bounds.TAG)]
 def feed_tag(raw: str | None) -> str | None:
     if raw is None:
         return None
-    tag = raw.strip().lstrip("#").lower()
-    if not tag or len(tag) > 30 or not all(c.isascii() and (c.isalnum() or c == "_") for c in tag):
-        raise GraphQLError("tag: a tag is 1-30 letters, digits or _.",
-                           extensions={"code": "BAD_USER_INPUT", "field": "tag", "reason": "INVALID"})
+    tag = rules.tag_of(raw)  # the rule tags are stored by, so a filter finds what was stored
+    if isinstance(tag, UserError):
+        raise GraphQLError(f"tag: {tag.message}", extensions={"code": "BAD_USER_INPUT", "field": "tag",
+                                                               "reason": tag.code.value})
     return tag
 
 
