@@ -13,6 +13,7 @@ from infra.items import BirthdayMark, EmailClaim, MemberProfile, OutboxEvent, Re
 from infra.items.base import read_range
 from infra.transaction import Transaction, TransactionCancelled
 from domain import members as rules
+from domain.events_out import catalog
 from domain.errors import ErrorCode, UserError
 from domain.points.balance import Balance
 
@@ -39,7 +40,8 @@ def to_member(p: MemberProfile) -> rules.Member:
 
 def outbox_event(tenant: str, pk: str, event_type: str, detail: dict[str, Any], now_iso: str,
                  now_epoch: int) -> OutboxEvent:
-    return OutboxEvent(pk, f"{keys.OUTBOX_PREFIX}{new_ulid()}", event_type=event_type, tenant=tenant,
+    return OutboxEvent(pk, f"{keys.OUTBOX_PREFIX}{new_ulid()}", event_type=catalog.check_known(event_type),
+                       tenant=tenant,
                        occurred_at=now_iso, detail=detail, expires_at=now_epoch + OUTBOX_TTL_SECONDS)
 
 

@@ -1,0 +1,68 @@
+"""Events as they really come out of DynamoDB Local's stream, after real changes, make envelopes the
+versioned JSON Schema accepts, with the outbox id and the change's own time."""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import jsonschema
+
+from domain.events_out import catalog
+from domain.members import Enrollment
+from infra.events.model import Env, Event
+from infra.events.processor import Processor, env_factory
+from infra.events.stream import StreamReader
+from infra.events_out.envelopes import envelope_of
+from infra.members import Members
+from infra.points.adjustments import ActionCredits
+from infra.points.orders import OrderBook
+from infra.points.program_store import ProgramStore
+from infra.points.welcome import Welcome
+from tests.support import new_tenant
+
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / catalog.SCHEMA_PATH).read_text())
+
+
+class Collector:
+    name = "test-envelopes"
+    event_types = frozenset(catalog.PUBLIC) | frozenset(catalog.PRIVATE)
+
+    def __init__(self, tenant: str) -> None:
+        self.tenant = tenant
+        self.seen: list[Event] = []
+
+    def handle(self, event: Event, env: Env) -> None:
+        if event.tenant == self.tenant:
+            self.seen.append(event)
+
+
+def test_an_enrollment_with_a_referral_publishes_envelopes_the_schema_accepts(services, stream_of_table):
+    tenant = new_tenant()
+    collector = Collector(tenant)
+    client, arn = stream_of_table
+    processor = Processor(env_factory(services.programs), [collector],
+                          reader=StreamReader(client, arn, start="LATEST"))
+    store = ProgramStore(tenant, services.programs)
+    orders = OrderBook(tenant, store)
+    members, welcome = Members(tenant), Welcome(tenant, store, orders, ActionCredits(tenant, store, orders))
+    now = datetime.now(timezone.utc)
+    referrer, friend = f"m-{uuid.uuid4().hex[:8]}", f"m-{uuid.uuid4().hex[:8]}"
+    members.enroll(referrer, Enrollment("Ren", f"{referrer}@example.com", None, False), now.isoformat(),
+                   int(now.timestamp()))
+    joined = members.enroll(friend, Enrollment("Mio", f"{friend}@example.com", date(1990, 5, 1), True),
+                            now.isoformat(), int(now.timestamp()))
+    welcome.enrolled(joined, referrer, now)
+    processor.drain()
+
+    published = [(e, envelope_of(e)) for e in collector.seen]
+    published = [(e, env) for e, env in published if env is not None]
+    types = {env["type"] for _, env in published}
+    assert {"MemberEnrolled", "ReferralSucceeded"} <= types, collector.seen
+    validator = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
+    for event, env in published:
+        validator.validate(env)
+        assert env["id"] == event.event_id and env["tenant"] == tenant
+        assert env["occurredAt"].startswith(now.strftime("%Y-%m-%dT%H:%M"))  # the change's time, not the send's
+    assert len({env["id"] for _, env in published}) == len(published)

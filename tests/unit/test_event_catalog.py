@@ -1,0 +1,80 @@
+"""The public event catalog and the versioned envelope: every published event validates against the
+JSON Schema in the repo, and no internal type is published (or kept private) without a decision."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from domain.events_out import catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((ROOT / catalog.SCHEMA_PATH).read_text())
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
+WHEN = datetime(2026, 12, 2, 21, 30, 5, 123456, tzinfo=timezone(timedelta(hours=9)))
+
+
+def sample(internal_type: str, **over) -> dict:
+    fields = dict(event_id="01JEQ8R6ZK4T7W2N5B9C3D0F1G", internal_type=internal_type, tenant="t-brand",
+                  member_id="m-1", occurred_at=WHEN, detail={"points": 120})
+    fields.update(over)
+    return catalog.envelope(**fields)
+
+
+def test_the_envelope_schema_is_itself_a_valid_json_schema():
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
+@pytest.mark.parametrize("internal_type", sorted(catalog.PUBLIC))
+def test_every_published_type_makes_an_envelope_the_schema_accepts(internal_type):
+    VALIDATOR.validate(sample(internal_type))
+
+
+def test_the_schema_names_exactly_the_published_types():
+    assert sorted(SCHEMA["properties"]["type"]["enum"]) == sorted(catalog.PUBLIC.values())
+
+
+def test_occurred_at_is_the_change_time_in_utc_to_the_millisecond():
+    assert sample("points.earned")["occurredAt"] == "2026-12-02T12:30:05.123Z"
+
+
+def test_the_id_is_the_outbox_id_so_every_redelivery_carries_the_same_one():
+    a, b = sample("tier.changed", event_id="01JEQ8R6ZK4T7W2N5B9C3D0F1H"), sample(
+        "tier.changed", event_id="01JEQ8R6ZK4T7W2N5B9C3D0F1H")
+    assert a == b and a["id"] == "01JEQ8R6ZK4T7W2N5B9C3D0F1H"
+
+
+def test_a_private_type_is_never_published():
+    with pytest.raises(ValueError):
+        sample("badge.backfilled")
+    assert catalog.public_name("badge.backfilled") is None
+
+
+def test_the_outbox_refuses_a_type_the_catalog_does_not_place():
+    with pytest.raises(ValueError, match="neither PUBLIC nor PRIVATE"):
+        catalog.check_known("points.teleported")
+    assert catalog.check_known("points.earned") == "points.earned"
+    assert catalog.check_known("order.delivered") == "order.delivered"
+
+
+def test_no_type_is_both_published_and_private():
+    assert not set(catalog.PUBLIC) & set(catalog.PRIVATE)
+    assert len(set(catalog.PUBLIC.values())) == len(catalog.PUBLIC)  # one public name, one meaning
+
+
+@pytest.mark.parametrize("broken", [
+    {"version": 2}, {"type": "points.earned"}, {"occurredAt": "2026-12-02 12:30"}, {"id": "not-a-ulid"},
+    {"memberId": ""}, {"extra": 1}, {"data": []},
+])
+def test_the_schema_refuses_envelopes_a_receiver_could_not_rely_on(broken):
+    event = {**sample("points.earned"), **broken}
+    with pytest.raises(jsonschema.ValidationError):
+        VALIDATOR.validate(event)
+
+
+def test_a_naive_time_is_refused():
+    with pytest.raises(ValueError):
+        sample("points.earned", occurred_at=datetime(2026, 12, 2, 12, 0))
