@@ -78,3 +78,11 @@ def test_the_schema_refuses_envelopes_a_receiver_could_not_rely_on(broken):
 def test_a_naive_time_is_refused():
     with pytest.raises(ValueError):
         sample("points.earned", occurred_at=datetime(2026, 12, 2, 12, 0))
+
+
+def test_an_outbox_item_of_a_type_the_catalog_does_not_place_is_never_built():
+    from infra.members import outbox_event
+    with pytest.raises(ValueError, match="neither PUBLIC nor PRIVATE"):
+        outbox_event("t-brand", "T#t-brand#M#m-1", "points.teleported", {}, WHEN.isoformat(), 0)
+    assert outbox_event("t-brand", "T#t-brand#M#m-1", "points.earned", {}, WHEN.isoformat(), 0).event_type == \
+        "points.earned"
