@@ -1,0 +1,1 @@
+"""Lifecycle: what the program says to a member unprompted (anniversaries, milestones, win-back)."""
