@@ -41,8 +41,7 @@ def to_member(p: MemberProfile) -> rules.Member:
 def outbox_event(tenant: str, pk: str, event_type: str, detail: dict[str, Any], now_iso: str,
                  now_epoch: int) -> OutboxEvent:
     return OutboxEvent(pk, f"{keys.OUTBOX_PREFIX}{new_ulid()}", event_type=catalog.check_known(event_type),
-                       tenant=tenant,
-                       occurred_at=now_iso, detail=detail, expires_at=now_epoch + OUTBOX_TTL_SECONDS)
+                       tenant=tenant, occurred_at=now_iso, detail=detail, expires_at=now_epoch + OUTBOX_TTL_SECONDS)
 
 
 class Members:

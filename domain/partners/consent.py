@@ -53,7 +53,7 @@ def check_fields(fields: list[str] | tuple[str, ...]) -> tuple[tuple[str, ...], 
 class Status:
     tier: str | None
     status: str  # "ACTIVE", "LAPSED"
-    member_since: str  # a date, YYYY-MM-DD: the month and day are not needed, and the time never is
+    member_since: str  # the local join day, YYYY-MM-DD: a partner needs the day, never the time
 
 
 def answer(consent: Consent | None, requested: tuple[str, ...], status: Status | None, *,

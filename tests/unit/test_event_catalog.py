@@ -86,3 +86,12 @@ def test_an_outbox_item_of_a_type_the_catalog_does_not_place_is_never_built():
         outbox_event("t-brand", "T#t-brand#M#m-1", "points.teleported", {}, WHEN.isoformat(), 0)
     assert outbox_event("t-brand", "T#t-brand#M#m-1", "points.earned", {}, WHEN.isoformat(), 0).event_type == \
         "points.earned"
+
+
+def test_the_readme_catalog_lists_every_published_type_and_its_example_is_a_valid_envelope():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Events out: the catalog", 1)[1].split("\n## ", 1)[0]
+    listed = dict(line.split("|")[1:3] for line in section.splitlines() if line.startswith("| `"))
+    assert {k.strip(" `"): v.strip(" `") for k, v in listed.items()} == {v: k for k, v in catalog.PUBLIC.items()}
+    example = json.loads(section.split("```json", 1)[1].split("```", 1)[0])
+    VALIDATOR.validate(example)
