@@ -1,0 +1,171 @@
+"""Sending one webhook to a real HTTP receiver on the loopback interface: signed so that the off-the-shelf
+`standardwebhooks` verifier accepts it (with both secrets during a rotation), the receiver's status
+reported as it was (no redirect followed), and the SSRF guard applied again at send. The only traffic
+any of these tests sends goes to 127.0.0.1."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
+
+import pytest
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from domain.events_out import signing
+from infra.events_out import endpoints as ep
+from infra.events_out.sender import send_event
+
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
+ENVELOPE = {"id": "01JEXAMPLE0000000000000000", "type": "PointsEarned", "version": 1,
+            "occurredAt": "2026-12-02T11:59:59.000Z", "tenant": "demo", "memberId": "m-1",
+            "data": {"points": "120", "note": "café ☕"}}
+
+
+class Receiver:
+    """A loopback HTTP server that records each request and answers with the status it is told."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.status = 204
+        self.headers: dict[str, str] = {}
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's spelling)
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                outer.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(outer.status)
+                for k, v in outer.headers.items():
+                    self.send_header(k, v)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str = "/hooks") -> str:
+        return f"http://localhost:{self.port}{path}"
+
+
+@pytest.fixture()
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+def loopback_resolver(calls: list[str]):
+    def resolve(host: str) -> list[str]:
+        calls.append(host)
+        return ["127.0.0.1"]
+    return resolve
+
+
+def endpoint(url: str, secrets: list[dict]) -> ep.Endpoint:
+    return ep.Endpoint("demo", "01JENDPOINT", url, ("*",), True, tuple(secrets), None,
+                       NOW.isoformat(), NOW.isoformat())
+
+
+def test_a_delivery_is_verified_by_the_standard_webhooks_verifier_with_the_event_id_as_message_id(
+        receiver: Receiver) -> None:
+    now = datetime.now(timezone.utc)  # the verifier checks the timestamp against its own clock
+    item, secret = ep.Endpoints("demo").new_item(receiver.url(), ("*",), True, None, now)
+    calls: list[str] = []
+    answer = send_event(ep.to_endpoint("demo", item), ENVELOPE, now, allow_loopback=True,
+                        resolve=loopback_resolver(calls))
+    assert answer.status == 204 and answer.error is None
+    [(path, headers, body)] = receiver.requests
+    assert path == "/hooks" and headers["webhook-id"] == ENVELOPE["id"]
+    assert headers["webhook-timestamp"] == str(int(now.timestamp()))
+    assert Webhook(secret).verify(body, headers) == ENVELOPE
+    assert calls == ["localhost"], "the address connected to is the one the guard checked: one lookup"
+
+
+def test_during_a_rotation_both_secrets_verify_and_after_the_overlap_only_the_new_one(receiver: Receiver) -> None:
+    now = datetime.now(timezone.utc)
+    item, old = ep.Endpoints("demo").new_item(receiver.url(), ("*",), True, None, now)
+    secrets, new = ep.rotated(item.secrets, now)
+    rotating = endpoint(receiver.url(), secrets)
+    assert send_event(rotating, ENVELOPE, now, allow_loopback=True, resolve=loopback_resolver([])).status == 204
+    _, headers, body = receiver.requests[-1]
+    assert Webhook(old).verify(body, headers) == ENVELOPE
+    assert Webhook(new).verify(body, headers) == ENVELOPE
+
+    # Past the overlap the old secret signs nothing; the verifier is given the send time's clock.
+    later = now + ep.ROTATION_OVERLAP + timedelta(seconds=1)
+    assert rotating.active_secrets(later) == [new]
+    headers_later = signing.sign(
+        rotating.active_secrets(later), ENVELOPE["id"], int(now.timestamp()), body)
+    assert Webhook(new).verify(body, headers_later) == ENVELOPE
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old).verify(body, headers_later)
+
+
+def test_a_second_rotation_drops_the_secret_whose_overlap_it_replaces() -> None:
+    item, first = ep.Endpoints("demo").new_item("https://hooks.example.com/in", ("*",), True, None, NOW)
+    once, second = ep.rotated(item.secrets, NOW)
+    twice, third = ep.rotated(once, NOW + timedelta(hours=1))
+    assert [s["secret"] for s in twice] == [third, second]
+    assert endpoint("https://hooks.example.com/in", twice).active_secrets(NOW + timedelta(hours=2)) == [third, second]
+    assert first not in [s["secret"] for s in twice]
+
+
+@pytest.mark.parametrize("status, retry_after, expected", [
+    (500, None, (500, None)), (503, "120", (503, 120)), (429, "Wed, 21 Oct 2026 07:28:00 GMT", (429, None)),
+    (410, None, (410, None)), (302, None, (302, None)),
+])
+def test_the_receivers_answer_is_reported_as_it_was_and_a_redirect_is_not_followed(
+        receiver: Receiver, status: int, retry_after: str | None, expected: tuple) -> None:
+    receiver.status = status
+    receiver.headers = {"retry-after": retry_after} if retry_after else {}
+    if status == 302:
+        receiver.headers["location"] = f"http://127.0.0.1:{receiver.port}/elsewhere"
+    answer = send_event(endpoint(receiver.url(), [{"secret": "whsec_" + "A" * 32, "until": None}]), ENVELOPE, NOW,
+                        allow_loopback=True, resolve=loopback_resolver([]))
+    assert (answer.status, answer.retry_after) == expected
+    assert [path for path, _, _ in receiver.requests] == ["/hooks"]
+
+
+def test_a_closed_port_is_no_answer_with_the_reason_not_an_exception(receiver: Receiver) -> None:
+    port = receiver.port
+    receiver.server.shutdown()
+    receiver.server.server_close()
+    answer = send_event(endpoint(f"http://localhost:{port}/hooks", [{"secret": "whsec_" + "A" * 32, "until": None}]),
+                        ENVELOPE, NOW, allow_loopback=True, resolve=loopback_resolver([]))
+    assert answer.status is None and answer.error == "ConnectionRefusedError"
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "169.254.169.254", "10.0.0.7", "::1", "fd00::1"])
+def test_in_production_a_name_that_now_resolves_to_a_non_public_address_is_refused_at_send_with_no_connection(
+        receiver: Receiver, address: str) -> None:
+    # Registered while the name resolved publicly; at send a rebinding answer points it inward.
+    answer = send_event(endpoint("https://hooks.example.com/in", [{"secret": "whsec_" + "A" * 32, "until": None}]),
+                        ENVELOPE, NOW, allow_loopback=False, resolve=lambda host: [address])
+    assert answer.status is None and answer.error is not None and answer.error.startswith("refused")
+    assert receiver.requests == []
+
+
+def test_in_production_plain_http_to_the_loopback_receiver_is_refused(receiver: Receiver) -> None:
+    answer = send_event(endpoint(receiver.url(), [{"secret": "whsec_" + "A" * 32, "until": None}]), ENVELOPE, NOW,
+                        allow_loopback=False, resolve=loopback_resolver([]))
+    assert answer.status is None and answer.error is not None and answer.error.startswith("refused")
+    assert receiver.requests == []
+
+
+def test_event_types_are_public_catalog_names_and_none_means_all() -> None:
+    assert ep.check_event_types(None) == ("*",)
+    assert ep.check_event_types(["TierChanged", "PointsEarned", "PointsEarned"]) == ("PointsEarned", "TierChanged")
+    with pytest.raises(ValueError, match="points.earned"):
+        ep.check_event_types(["points.earned"])  # the internal name is not the public one
+    only_tiers = endpoint("https://hooks.example.com/in", [])
+    only_tiers = ep.Endpoint(**{**only_tiers.__dict__, "event_types": ("TierChanged",)})
+    assert only_tiers.wants("TierChanged") and not only_tiers.wants("PointsEarned")
+    assert not ep.Endpoint(**{**only_tiers.__dict__, "enabled": False}).wants("TierChanged")
