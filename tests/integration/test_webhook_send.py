@@ -5,6 +5,7 @@ any of these tests sends goes to 127.0.0.1."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
@@ -165,7 +166,6 @@ def test_event_types_are_public_catalog_names_and_none_means_all() -> None:
     assert ep.check_event_types(["TierChanged", "PointsEarned", "PointsEarned"]) == ("PointsEarned", "TierChanged")
     with pytest.raises(ValueError, match="points.earned"):
         ep.check_event_types(["points.earned"])  # the internal name is not the public one
-    only_tiers = endpoint("https://hooks.example.com/in", [])
-    only_tiers = ep.Endpoint(**{**only_tiers.__dict__, "event_types": ("TierChanged",)})
+    only_tiers = replace(endpoint("https://hooks.example.com/in", []), event_types=("TierChanged",))
     assert only_tiers.wants("TierChanged") and not only_tiers.wants("PointsEarned")
-    assert not ep.Endpoint(**{**only_tiers.__dict__, "enabled": False}).wants("TierChanged")
+    assert not replace(only_tiers, enabled=False).wants("TierChanged")
