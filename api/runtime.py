@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import strawberry
 
 from api.auth import KeySource, TokenVerifier
 from api.settings import Settings
 from infra.cursors import CursorCodec
+from infra.events_out.destinations import resolve_host
 from infra.items import bind_table
 from infra.points.program_store import ProgramCache
 from resolvers.schema import build_schema
@@ -22,6 +23,9 @@ class Services:
     schema: strawberry.Schema
     programs: ProgramCache  # program configuration and rewards, cached per container
     cursors: CursorCodec  # seals and opens every connection's cursors
+    # How webhook endpoint hosts are resolved for the SSRF guard: the system resolver; tests put a stub
+    # here so that no test ever asks DNS about, or connects to, anything but the loopback interface.
+    resolve_host: Callable[[str], list[str]] = resolve_host
 
 
 def build_services(settings: Settings, key_sources: Mapping[str, KeySource] | None = None) -> Services:

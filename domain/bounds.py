@@ -125,13 +125,9 @@ _URL_CHARS = re.compile(r"[!#$%&'()*+,\-./0-9:;=?@A-Z\[\]_a-z~]+")  # RFC 3986 c
 
 
 def check_url(raw: str) -> str | UserError:
-    value = raw.strip()
-    if not value:
-        return UserError(ErrorCode.REQUIRED, "A URL is required.")
-    if len(value) > URL_MAX:
-        return UserError(ErrorCode.TOO_LONG, f"A URL is at most {URL_MAX} characters.")
-    if not _URL_CHARS.fullmatch(value):
-        return UserError(ErrorCode.INVALID, "A URL has characters that are not allowed (escape spaces as %20).")
+    value = check_endpoint_url(raw)  # the text checks both kinds of link share
+    if isinstance(value, UserError):
+        return value
     try:
         parts = urlsplit(value)
         host = parts.hostname
@@ -145,6 +141,23 @@ def check_url(raw: str) -> str | UserError:
 
 
 URL = Bound("URL", f"An https:// URL with a host, at most {URL_MAX} characters, without credentials.", check_url)
+
+
+def check_endpoint_url(raw: str) -> str | UserError:
+    """A webhook endpoint's URL as text: its length and characters. Where it may point (https, a public
+    host) is the SSRF guard's judgement (infra/events_out/destinations.py), which also knows dev mode."""
+    value = raw.strip()
+    if not value:
+        return UserError(ErrorCode.REQUIRED, "A URL is required.")
+    if len(value) > URL_MAX:
+        return UserError(ErrorCode.TOO_LONG, f"A URL is at most {URL_MAX} characters.")
+    if not _URL_CHARS.fullmatch(value):
+        return UserError(ErrorCode.INVALID, "A URL has characters that are not allowed (escape spaces as %20).")
+    return value
+
+
+ENDPOINT_URL = Bound("EndpointUrl", f"A webhook endpoint: an https:// URL of a public host, at most {URL_MAX} "
+                                    "characters.", check_endpoint_url)
 
 # -- dates --------------------------------------------------------------------------------------
 # One range for every timestamp that comes in. Everything the program adds to a date (return
@@ -268,5 +281,11 @@ _TICKET_CODE = re.compile(r"[A-Za-z0-9_-]+")
 TICKET_CODE = Bound("TicketCode", f"A ticket's check-in code as scanned: 1-{TICKET_CODE_MAX} letters, digits, - and _.",
                     _text_check(_TICKET_CODE, TICKET_CODE_MAX, "A ticket code"))
 
-ALL: tuple[Bound, ...] = (IDENTIFIER, NODE_ID, REFERENCE, CODE, ACTION, EMAIL, CURRENCY, LABEL, TEXT, URL, DATETIME,
-                          DATE, DECIMAL, POST_LINK, CAPTION, TAG, TICKET_CODE)
+# -- events out: a published event type's name, as the catalog spells it (PointsEarned) ---------------
+EVENT_TYPE_MAX = 64
+_EVENT_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+EVENT_TYPE = Bound("EventType", f"A published event type's name, such as PointsEarned: 1-{EVENT_TYPE_MAX} letters "
+                   "and digits.", _text_check(_EVENT_TYPE, EVENT_TYPE_MAX, "An event type"))
+
+ALL: tuple[Bound, ...] = (IDENTIFIER, NODE_ID, REFERENCE, CODE, ACTION, EMAIL, CURRENCY, LABEL, TEXT, URL, ENDPOINT_URL,
+                          DATETIME, DATE, DECIMAL, POST_LINK, CAPTION, TAG, TICKET_CODE, EVENT_TYPE)

@@ -35,6 +35,8 @@ from resolvers.badges.mutations.all import BadgeMutations
 from resolvers.badges.queries import BadgeQueries
 from resolvers.challenges.mutations.all import ChallengeMutations
 from resolvers.challenges.queries import ChallengeQueries
+from resolvers.events_out.mutations.all import EventsOutMutations
+from resolvers.events_out.queries import EventsOutQueries
 from resolvers.introspection import NoSchemaShapeIntrospection
 from resolvers.leaderboards.mutations.all import LeaderboardMutations
 from resolvers.leaderboards.queries import LeaderboardQueries
@@ -54,8 +56,8 @@ from resolvers.tiers.queries import TierQueries
 
 log = logging.getLogger("kizuna.graphql")
 
-QUERY_TYPES: tuple[type, ...] = (NodeQueries, MemberQueries, PointsQueries, WebhookQueries, TierQueries, BadgeQueries, ChallengeQueries, LeaderboardQueries, PostQueries, VipEventQueries)
-MUTATION_TYPES: tuple[type, ...] = (MemberMutations, PointsMutations, TierMutations, BadgeMutations, ChallengeMutations, LeaderboardMutations, PostMutations, VipEventMutations)
+QUERY_TYPES: tuple[type, ...] = (NodeQueries, MemberQueries, PointsQueries, WebhookQueries, TierQueries, BadgeQueries, ChallengeQueries, LeaderboardQueries, PostQueries, VipEventQueries, EventsOutQueries)
+MUTATION_TYPES: tuple[type, ...] = (MemberMutations, PointsMutations, TierMutations, BadgeMutations, ChallengeMutations, LeaderboardMutations, PostMutations, VipEventMutations, EventsOutMutations)
 
 
 class MaskUnexpectedErrors(SchemaExtension):

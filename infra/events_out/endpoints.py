@@ -8,22 +8,22 @@ with `until` = the end of the overlap, and every delivery until then carries bot
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, UnicodeAttribute
 
-from domain.events_out import catalog, signing
+from domain.errors import ErrorCode, UserError
+from domain.events_out import signing
+from domain.events_out.endpoints import MAX_ENDPOINTS, ROTATION_OVERLAP, Endpoint, rotated
 from infra import keys
+from infra.audit import audit_entry
 from infra.dynamo_errors import call
 from infra.ids import new_ulid
 from infra.items.base import TableItem, read_partition
+from infra.pages import Page, page, start_key
+from infra.transaction import Transaction, TransactionCancelled
 
 ENDPOINT_PREFIX = "EP#"
-ALL_TYPES = "*"
-ROTATION_OVERLAP = timedelta(hours=24)  # long enough for a receiver to deploy the new secret
-MAX_ENDPOINTS = 20  # per tenant: every event reads them all
 
 
 def endpoints_pk(tenant: str) -> str:
@@ -42,44 +42,9 @@ class WebhookEndpointItem(TableItem, discriminator="webhook-endpoint"):
     updated_at = UnicodeAttribute(attr_name="updatedAt")
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    tenant: str
-    id: str
-    url: str
-    event_types: tuple[str, ...]
-    enabled: bool
-    secrets: tuple[dict[str, Any], ...]
-    description: str | None
-    created_at: str
-    updated_at: str
-
-    def wants(self, public_type: str) -> bool:
-        return self.enabled and (ALL_TYPES in self.event_types or public_type in self.event_types)
-
-    def active_secrets(self, now: datetime) -> list[str]:
-        """The secrets a delivery at `now` is signed with: the current one and any still in its overlap."""
-        return [s["secret"] for s in self.secrets if not s.get("until") or datetime.fromisoformat(s["until"]) > now]
-
-    @property
-    def all_types(self) -> bool:
-        return ALL_TYPES in self.event_types
-
-
 def to_endpoint(tenant: str, item: WebhookEndpointItem) -> Endpoint:
     return Endpoint(tenant, item.endpoint_id, item.url, tuple(item.event_types or ()), bool(item.enabled),
                     tuple(item.secrets or ()), item.description, item.created_at, item.updated_at)
-
-
-def check_event_types(types: list[str] | None) -> tuple[str, ...]:
-    """Public catalog names (deduplicated, in catalog order), or ("*",) for None/empty: all types."""
-    if not types:
-        return (ALL_TYPES,)
-    known = list(catalog.PUBLIC.values())
-    unknown = [t for t in types if t not in known]
-    if unknown:
-        raise ValueError(", ".join(sorted(set(unknown))))
-    return tuple(t for t in known if t in set(types))
 
 
 class Endpoints:
@@ -117,10 +82,67 @@ class Endpoints:
         return item, secret
 
 
-def rotated(secrets: list[dict[str, Any]], now: datetime, overlap: timedelta = ROTATION_OVERLAP) -> tuple[list, str]:
-    """The secrets after a rotation at `now`: a new current one, the previous current one valid for
-    `overlap`, older ones whose overlap ended dropped (at most two are ever active)."""
-    new = signing.new_secret()
-    until = (now + overlap).isoformat()
-    kept = [{"secret": s["secret"], "until": until} for s in secrets if not s.get("until")]
-    return [{"secret": new, "until": None}, *kept], new
+def _not_found() -> UserError:
+    return UserError(ErrorCode.NOT_FOUND, "There is no such webhook endpoint.", "id")
+
+
+class EndpointDesk:
+    """Staff changes to endpoints, each in one transaction with its audit entry. Secrets never reach the
+    audit trail or any answer but the one that created them."""
+
+    def __init__(self, tenant: str):
+        self.tenant = tenant
+        self.store = Endpoints(tenant)
+
+    def list(self, first: int, after: dict | None) -> Page:
+        """Oldest first (ids are ULIDs); an endpoint added during paging appears at the end."""
+        start = start_key(after, self.store.pk)
+        return call(lambda: page(WebhookEndpointItem.query(
+            self.store.pk, WebhookEndpointItem.SK.startswith(ENDPOINT_PREFIX), limit=first + 1,
+            last_evaluated_key=start, consistent_read=True), lambda i: to_endpoint(self.tenant, i),
+            ("PK", "SK"), first), what="webhook endpoints")
+
+    def create(self, url: str, event_types: tuple[str, ...], enabled: bool, description: str | None,
+               actor: str, now: datetime) -> tuple[Endpoint, str]:
+        if len(self.store.all()) >= MAX_ENDPOINTS:
+            raise UserError(ErrorCode.LIMIT_REACHED, f"A program has at most {MAX_ENDPOINTS} webhook endpoints.",
+                            "url")
+        item, secret = self.store.new_item(url, event_types, enabled, description, now)
+        tx = Transaction()
+        tx.put("endpoint", item, WebhookEndpointItem.PK.does_not_exist())
+        tx.put("audit", audit_entry(self.tenant, actor, "webhook_endpoint.create", now, detail={
+            "endpointId": item.endpoint_id, "url": url, "eventTypes": list(event_types), "enabled": enabled}))
+        tx.commit()
+        return to_endpoint(self.tenant, item), secret
+
+    def rotate_secret(self, endpoint_id: str, actor: str, now: datetime) -> tuple[Endpoint, str]:
+        item = self.store.item(endpoint_id)
+        if item is None:
+            raise _not_found()
+        before = item.updated_at
+        item.secrets, secret = rotated(list(item.secrets or []), now)
+        item.updated_at = now.isoformat()
+        tx = Transaction()
+        # On the version read: two rotations at once must not both keep "the previous" secret.
+        tx.put("endpoint", item, WebhookEndpointItem.updated_at == before)
+        tx.put("audit", audit_entry(self.tenant, actor, "webhook_endpoint.rotate_secret", now,
+                                    detail={"endpointId": endpoint_id, "overlapHours": ROTATION_OVERLAP / timedelta(hours=1)}))
+        try:
+            tx.commit()
+        except TransactionCancelled:
+            raise UserError(ErrorCode.CONFLICT, "The endpoint was changed meanwhile; try again.", "id") from None
+        return to_endpoint(self.tenant, item), secret
+
+    def delete(self, endpoint_id: str, actor: str, now: datetime) -> Endpoint:
+        item = self.store.item(endpoint_id)
+        if item is None:
+            raise _not_found()
+        tx = Transaction()
+        tx.delete("endpoint", item, WebhookEndpointItem.PK.exists())
+        tx.put("audit", audit_entry(self.tenant, actor, "webhook_endpoint.delete", now,
+                                    detail={"endpointId": endpoint_id, "url": item.url}))
+        try:
+            tx.commit()
+        except TransactionCancelled:
+            raise _not_found() from None
+        return to_endpoint(self.tenant, item)

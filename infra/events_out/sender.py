@@ -18,7 +18,7 @@ from domain.events_out import signing
 from infra.events_out import destinations
 
 if TYPE_CHECKING:
-    from infra.events_out.endpoints import Endpoint
+    from domain.events_out.endpoints import Endpoint
 
 TIMEOUT_SECONDS = 5.0  # the stream Lambda must not wait long: a slow endpoint is retried by the job
 USER_AGENT = "Kizuna-Webhooks/1"

@@ -223,6 +223,7 @@ CONNECTION_TESTS = {
     "Member.posts": "tests/api/test_posts_api.py",
     "Member.eventTickets": "tests/api/test_vip_tickets_api.py",
     "Query.vipEvents": "tests/api/test_vip_events_api.py",
+    "Query.webhookEndpoints": "tests/api/test_webhook_endpoints_api.py",
 }
 
 

@@ -9,6 +9,7 @@ import pytest
 from graphql import GraphQLObjectType, GraphQLList, GraphQLNonNull
 
 from domain.vip_events.model import VipEvent
+from infra.events_out.endpoints import EndpointDesk
 from infra.points.program_store import ProgramStore
 from infra.vip_events.catalog import EventCatalog
 from infra.vip_events.registrations import Registrations
@@ -87,7 +88,16 @@ def world(admin, enrolled, member_id, service, tenant, ladder, client):
         "Tier": (enrolled, tiers["tierLadder"]["tiers"][0]["id"]), "MemberTier": (enrolled, tiers["me"]["tier"]["id"]),
         "Post": (enrolled, post["id"]), "FeedPost": (client, feed_post["id"]),
         **vip_world(enrolled, member_id, tenant, admin),
+        "WebhookEndpoint": (admin, endpoint_world(admin, tenant)),
     }
+
+
+def endpoint_world(admin, tenant) -> str:
+    """A disabled endpoint (so nothing is ever sent to it), as the staff list gives its id."""
+    made, _ = EndpointDesk(tenant).create("https://nodes.example/hook", (), False, "nodes", "test",
+                                          datetime.now(timezone.utc))
+    listed = admin.ok("{ webhookEndpoints(first: 20) { nodes { id endpointId } } }")["webhookEndpoints"]["nodes"]
+    return next(n["id"] for n in listed if n["endpointId"] == made.id)
 
 
 def vip_world(enrolled, member_id, tenant, admin) -> dict:
