@@ -40,6 +40,8 @@ from infra.points.jobs import JobReport, PointsJobs
 from infra.points.program_store import ProgramCache, ProgramStore
 from infra.tiers.jobs import TierJobs, TierRecalculation
 from infra.badges.jobs import badge_backfill
+from infra.events_out.outlet import Outlet, outlet_from
+from infra.events_out.retry_job import retry_deliveries
 from infra.vip_events import jobs as vip_jobs
 
 log = logging.getLogger("kizuna.jobs")
@@ -56,11 +58,15 @@ JOBS: dict[str, Callable[[PointsJobs, datetime], JobReport]] = {
     "vip-no-shows": vip_jobs.no_shows,  # confirmed and never checked in, once an event has ended
     "vip-cancellations": vip_jobs.cancellations,  # a cancelled event's registrations, refunded a chunk at a time
     "vip-offers": vip_jobs.offers,  # held seats whose time passed go to the next on the waitlist
+    "webhook-retries": retry_deliveries,  # webhook deliveries due for another attempt
 }
 
 
 class TenantJobs(TierRecalculation):
     """Every job of one tenant on one object (the tier jobs extend the points jobs' walk)."""
+
+    outlet: Outlet | None = None  # where the webhook retries send (the settings' network rules)
+
 
 # Time kept back from a Lambda invocation's timeout: the member in hand (a member with a thousand lots
 # is a dozen transactions, each retried within 1.5 s), the cursor, the lease and the report.
@@ -75,10 +81,12 @@ def run(settings: Settings, job: str, now: datetime, tenants: list[str] | None =
     cache = ProgramCache(settings.program_cache_seconds)
     names = list(JOBS) if job == "all" else [job]
     budget = budget or Budget()
+    outlet = outlet_from(settings)
     reports = []
     for tenant in tenants or settings.tenants:
         options: dict[str, Any] = {"page_size": page_size} if page_size else {}
         jobs = TenantJobs(tenant, ProgramStore(tenant, cache), budget=budget, **options)
+        jobs.outlet = outlet
         for name in names:
             started = time.monotonic()
             try:
@@ -163,6 +171,7 @@ backfill_badges = _handler("badges")
 mark_vip_no_shows = _handler("vip-no-shows")
 finish_vip_cancellations = _handler("vip-cancellations")
 pass_vip_offers = _handler("vip-offers")
+retry_webhooks = _handler("webhook-retries")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -75,11 +75,12 @@ def start_event_processor(services: Services) -> threading.Event:
     now. Stopped at exit, before DynamoDB Local (atexit runs last-registered first)."""
     from infra.events.listeners import register_all
     from infra.events.processor import local_processor
+    from infra.events_out.outlet import outlet_from
 
     register_all()
     settings = services.settings
     processor = local_processor(settings.table_name, region=settings.region, endpoint=settings.dynamodb_endpoint,
-                                programs=services.programs)
+                                programs=services.programs, outlet=outlet_from(settings))
     stop = threading.Event()
     thread = threading.Thread(target=processor.run_forever, args=(stop,), name="kizuna-events", daemon=True)
     thread.start()

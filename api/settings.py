@@ -45,6 +45,11 @@ class Settings:
     # Key of the connection cursors (AES-GCM). None: a random key per container, so cursors only
     # work within one container; every deployment sets one (SSM in AWS, the environment locally).
     cursor_secret: str | None = field(default=None, repr=False)
+    # Events out: the EventBridge bus every published event goes to (none: webhooks only), the SQS queue
+    # dead-lettered deliveries are told to, and an endpoint for both (moto's server in tests; AWS when None).
+    event_bus_name: str | None = None
+    webhook_dead_letter_queue_url: str | None = None
+    aws_endpoint: str | None = None
     jwt_leeway_seconds: int = 30
     jwks_refetch_interval_seconds: float = 60.0
     max_body_bytes: int = 64 * 1024
@@ -96,4 +101,7 @@ def from_env(environ: Mapping[str, str] | None = None, *, parameters: ParameterS
         default_tenant=env.get("KIZUNA_DEFAULT_TENANT") or None,
         webhook_secrets=secret.webhook_secrets,
         cursor_secret=secret.cursor_secret,
+        event_bus_name=env.get("KIZUNA_EVENT_BUS") or None,
+        webhook_dead_letter_queue_url=env.get("KIZUNA_WEBHOOK_DLQ_URL") or None,
+        aws_endpoint=env.get("KIZUNA_AWS_ENDPOINT") or None,
     )

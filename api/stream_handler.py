@@ -24,11 +24,12 @@ _processor: Processor | None = None
 def build_processor(settings: Settings) -> Processor:
     """Once per container: bind the models, register the listeners, share one program cache."""
     from infra.events.listeners import register_all
+    from infra.events_out.outlet import outlet_from
     from infra.points.program_store import ProgramCache
 
     bind_table(settings.table_name, region=settings.region, host=settings.dynamodb_endpoint)
     register_all()
-    return Processor(env_factory(ProgramCache(settings.program_cache_seconds)))
+    return Processor(env_factory(ProgramCache(settings.program_cache_seconds), outlet=outlet_from(settings)))
 
 
 def _get_processor() -> Processor:

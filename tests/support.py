@@ -119,3 +119,34 @@ def all_at_once(calls: list[Callable[[], Any]], timeout: float = 120) -> list[An
 def raised_at_once(calls: list[Callable[[], Any]], timeout: float = 120) -> list[BaseException]:
     """`all_at_once`, keeping only what the calls raised."""
     return [r for r in all_at_once(calls, timeout) if isinstance(r, BaseException)]
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """moto in server mode, a separate process on a free loopback port, for the AWS services AWS ships no
+    local emulator of (SSM, EventBridge, SQS). The test process never imports moto, so nothing of it can
+    leak into other tests. Yields its endpoint URL."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("moto server did not start") from None
+                time.sleep(0.1)
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(10)

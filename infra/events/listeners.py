@@ -15,6 +15,7 @@ LISTENER_MODULES: tuple[str, ...] = (
     "infra.progress.listener",
     "infra.leaderboards.listener",
     "infra.posts.listener",
+    "infra.events_out.listener",
 )
 
 

@@ -49,10 +49,12 @@ class Listener(Protocol):
 
 @dataclass(frozen=True)
 class Env:
-    """What a listener may use: the processing time and the tenant's program (cached per container)."""
+    """What a listener may use: the processing time, the tenant's program (cached per container) and the
+    container's way out for published events."""
 
     now: datetime
     programs: Callable[[str], Any]  # tenant -> infra.points.program_store.ProgramStore
+    outlet: Any = None  # infra.events_out.outlet.Outlet: where published events go (None: webhooks, production rules)
 
     @property
     def now_epoch(self) -> int:

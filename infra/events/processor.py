@@ -33,13 +33,13 @@ DRAIN_SLEEP_SECONDS = 0.01
 FAULTS_BEFORE_ERROR = 3  # reading the stream: consecutive faults logged at WARNING before one at ERROR
 
 
-def env_factory(programs: Any, clock: Callable[[], datetime] | None = None) -> Callable[[], Env]:
-    """Envs for listeners: the time now and the tenant's program through the container's cache
-    (infra.points.program_store.ProgramCache)."""
+def env_factory(programs: Any, clock: Callable[[], datetime] | None = None, outlet: Any = None) -> Callable[[], Env]:
+    """Envs for listeners: the time now, the tenant's program through the container's cache
+    (infra.points.program_store.ProgramCache) and the container's outlet (infra/events_out/outlet.py)."""
     from infra.points.program_store import ProgramStore  # late: the program store pulls in the models
 
     now = clock or (lambda: datetime.now(timezone.utc))
-    return lambda: Env(now=now(), programs=lambda tenant: ProgramStore(tenant, programs))
+    return lambda: Env(now=now(), programs=lambda tenant: ProgramStore(tenant, programs), outlet=outlet)
 
 
 def _string(image: dict[str, Any], name: str) -> str | None:
@@ -196,9 +196,9 @@ class Processor:
 def local_processor(table_name: str, *, region: str, endpoint: str | None, programs: Any,
                     start: str = "TRIM_HORIZON", consumer: str | None = "local",
                     listeners: Sequence[Listener] | None = None,
-                    clock: Callable[[], datetime] | None = None) -> Processor:
+                    clock: Callable[[], datetime] | None = None, outlet: Any = None) -> Processor:
     """A processor reading `table_name`'s stream (the table the models are bound to). With a `consumer`
     it keeps checkpoints under that name and resumes from them; without, it starts at `start` each time."""
     reader = StreamReader.for_table(table_name, region=region, endpoint=endpoint, start=start,
                                     checkpoints=Checkpoints(consumer) if consumer else None)
-    return Processor(env_factory(programs, clock), listeners, reader=reader)
+    return Processor(env_factory(programs, clock, outlet), listeners, reader=reader)

@@ -224,6 +224,7 @@ CONNECTION_TESTS = {
     "Member.eventTickets": "tests/api/test_vip_tickets_api.py",
     "Query.vipEvents": "tests/api/test_vip_events_api.py",
     "Query.webhookEndpoints": "tests/api/test_webhook_endpoints_api.py",
+    "Query.webhookDeadLetters": "tests/integration/test_events_out_delivery.py",
 }
 
 

@@ -9,7 +9,9 @@ import pytest
 from graphql import GraphQLObjectType, GraphQLList, GraphQLNonNull
 
 from domain.vip_events.model import VipEvent
+from infra.events_out.deliveries import Deliveries
 from infra.events_out.endpoints import EndpointDesk
+from infra.events_out.outlet import Outlet
 from infra.points.program_store import ProgramStore
 from infra.vip_events.catalog import EventCatalog
 from infra.vip_events.registrations import Registrations
@@ -88,16 +90,23 @@ def world(admin, enrolled, member_id, service, tenant, ladder, client):
         "Tier": (enrolled, tiers["tierLadder"]["tiers"][0]["id"]), "MemberTier": (enrolled, tiers["me"]["tier"]["id"]),
         "Post": (enrolled, post["id"]), "FeedPost": (client, feed_post["id"]),
         **vip_world(enrolled, member_id, tenant, admin),
-        "WebhookEndpoint": (admin, endpoint_world(admin, tenant)),
+        **endpoint_world(admin, tenant),
     }
 
 
-def endpoint_world(admin, tenant) -> str:
-    """A disabled endpoint (so nothing is ever sent to it), as the staff list gives its id."""
-    made, _ = EndpointDesk(tenant).create("https://nodes.example/hook", (), False, "nodes", "test",
-                                          datetime.now(timezone.utc))
+def endpoint_world(admin, tenant) -> dict:
+    """A disabled endpoint (so nothing is ever sent to it) and a delivery to it, dead-lettered for that, as
+    the staff lists give their ids."""
+    now = datetime.now(timezone.utc)
+    made, _ = EndpointDesk(tenant).create("https://nodes.example/hook", (), False, "nodes", "test", now)
     listed = admin.ok("{ webhookEndpoints(first: 20) { nodes { id endpointId } } }")["webhookEndpoints"]["nodes"]
-    return next(n["id"] for n in listed if n["endpointId"] == made.id)
+    deliveries = Deliveries(tenant)
+    event_id = f"01NODE{uuid.uuid4().hex[:20].upper()}"
+    item = deliveries.start(made, {"id": event_id, "type": "PointsEarned", "memberId": "m-nodes"}, now)
+    assert item is not None and deliveries.attempt(item, made, Outlet(), now) is not None
+    dead = admin.ok("{ webhookDeadLetters(first: 100) { nodes { id eventId } } }")["webhookDeadLetters"]["nodes"]
+    return {"WebhookEndpoint": (admin, next(n["id"] for n in listed if n["endpointId"] == made.id)),
+            "WebhookDelivery": (admin, next(n["id"] for n in dead if n["eventId"] == event_id))}
 
 
 def vip_world(enrolled, member_id, tenant, admin) -> dict:

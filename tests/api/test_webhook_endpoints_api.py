@@ -23,6 +23,8 @@ ROTATE = """mutation R($id: ID!) { webhookEndpointRotateSecret(id: $id) {
 DELETE = """mutation D($id: ID!) { webhookEndpointDelete(id: $id) {
   endpoint { endpointId url } secret userErrors { field code message } } }"""
 LIST = "{ webhookEndpoints(first: 5) { nodes { endpointId } } }"
+DEAD_LETTERS = "{ webhookDeadLetters(first: 5) { nodes { id } } }"
+REPLAY = "mutation($id: ID!) { webhookDeliveryReplay(id: $id) { delivery { status } userErrors { code } } }"
 PAGE_OF = """query($f: Int, $a: String) { webhookEndpoints(first: $f, after: $a) {
   edges { cursor node { url } } pageInfo { hasNextPage endCursor } } }"""
 PUBLIC = {"hooks.example.com": ["93.184.215.14"], "crm.example.org": ["2606:4700::6810:84e5"],
@@ -128,7 +130,8 @@ def test_only_admins_see_or_change_endpoints(shop: Shop) -> None:
     member = shop.member()
     for client in (member, shop.anonymous, shop.service, shop.partner):
         for query, variables in ((CREATE, {"input": {"url": "https://hooks.example.com/x"}}), (ROTATE, {"id": made["id"]}),
-                                 (DELETE, {"id": made["id"]}), (LIST, None)):
+                                 (DELETE, {"id": made["id"]}), (LIST, None), (DEAD_LETTERS, None),
+                                 (REPLAY, {"id": "01JEVENT:01JENDPOINT"})):
             result = client(query, variables)
             assert result.body.get("data") is None or all(v is None for v in result.body["data"].values())
             assert result.body.get("errors"), (query, result.body)

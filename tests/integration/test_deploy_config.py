@@ -188,11 +188,17 @@ def iam_problems(config: Config) -> list[str]:
             problems += [f"SSM resource {arn_text(r)} is not a parameter named in params"
                          for r in resources if arn_text(r) not in parameter_arns]
             continue
-        if prefixes == {"sqs"}:  # the stream processor's failure destination: send, to that queue only
+        if prefixes == {"sqs"}:  # the stream's failure destination and the webhook dead letters: send only
             problems += [f"{a} is more than sending to the stream's failure queue" for a in actions
                          if a != "sqs:SendMessage"]
-            problems += [f"SQS resource {arn_text(r)} is not the stream's failure queue"
-                         for r in resources if arn_text(r) != "${StreamFailuresQueue.Arn}"]
+            problems += [f"SQS resource {arn_text(r)} is not the stream's failure queue or the webhook dead letters"
+                         for r in resources
+                         if arn_text(r) not in ("${StreamFailuresQueue.Arn}", "${WebhookDeadLetterQueue.Arn}")]
+            continue
+        if prefixes == {"events"}:  # published events: PutEvents, to the deployment's own bus only
+            problems += [f"{a} is more than publishing to the event bus" for a in actions if a != "events:PutEvents"]
+            problems += [f"EventBridge resource {arn_text(r)} is not the deployment's bus"
+                         for r in resources if arn_text(r) != "${KizunaEventBus.Arn}"]
             continue
         if prefixes == {"logs"}:  # the GraphQL role writes its own log group
             problems += [f"{a} is more than writing logs" for a in actions

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +26,7 @@ from api.secrets import ParameterStore, SecretsError, WebhookSecrets
 from api.settings import Settings, from_env
 from infra.cursors import CursorCodec
 from infra.points.program_store import ProgramCache
+from tests.support import moto_server
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -35,32 +34,10 @@ ISSUERS = [{"issuer": "https://idp.example/t1", "tenant": "t1", "audience": "kiz
             "jwks_url": "https://idp.example/t1/jwks.json"}]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def ssm_endpoint() -> Iterator[str]:
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto server did not start") from None
-                time.sleep(0.1)
+    with moto_server() as endpoint:
         yield endpoint
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def ssm_client(endpoint: str) -> Any:

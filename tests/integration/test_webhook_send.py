@@ -4,9 +4,7 @@ reported as it was (no redirect followed), and the SSRF guard applied again at s
 any of these tests sends goes to 127.0.0.1."""
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
 import pytest
@@ -17,42 +15,12 @@ from domain.events_out import signing
 from domain.events_out import endpoints as rules
 from infra.events_out import endpoints as ep
 from infra.events_out.sender import send_event
+from tests.webhook_receiver import Receiver, loopback_resolver
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
 ENVELOPE = {"id": "01JEXAMPLE0000000000000000", "type": "PointsEarned", "version": 1,
             "occurredAt": "2026-12-02T11:59:59.000Z", "tenant": "demo", "memberId": "m-1",
             "data": {"points": "120", "note": "café ☕"}}
-
-
-class Receiver:
-    """A loopback HTTP server that records each request and answers with the status it is told."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, str], bytes]] = []
-        self.status = 204
-        self.headers: dict[str, str] = {}
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's spelling)
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                outer.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(outer.status)
-                for k, v in outer.headers.items():
-                    self.send_header(k, v)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str = "/hooks") -> str:
-        return f"http://localhost:{self.port}{path}"
 
 
 @pytest.fixture()
@@ -61,13 +29,6 @@ def receiver() -> Iterator[Receiver]:
     yield r
     r.server.shutdown()
     r.server.server_close()
-
-
-def loopback_resolver(calls: list[str]):
-    def resolve(host: str) -> list[str]:
-        calls.append(host)
-        return ["127.0.0.1"]
-    return resolve
 
 
 def endpoint(url: str, secrets: list[dict]) -> rules.Endpoint:
