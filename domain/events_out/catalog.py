@@ -15,6 +15,7 @@ The envelope (JSON Schema: `schemas/events/v1/envelope.schema.json`):
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
@@ -76,8 +77,32 @@ def public_name(internal_type: str) -> str | None:
     return PUBLIC.get(internal_type)
 
 
+@dataclass(frozen=True)
+class MemberFacts:
+    """What the member's profile says at publication, before the consent filter."""
+
+    marketing_consent: bool
+    tier: str | None
+    points_available: int
+    name: str | None = None
+    email: str | None = None
+
+
+def member_block(facts: MemberFacts | None) -> dict[str, Any]:
+    """The envelope's `member`: what a marketing tool segments on (tier, points) and the consent itself,
+    always; the name and email only when the member agreed to marketing. Never the birthday, the verified
+    email's binding or anything the member did not agree to share. None (no profile): consent false."""
+    if facts is None:
+        return {"marketingConsent": False, "tier": None, "pointsAvailable": 0}
+    block: dict[str, Any] = {"marketingConsent": facts.marketing_consent, "tier": facts.tier,
+                             "pointsAvailable": facts.points_available}
+    if facts.marketing_consent:
+        block.update(name=facts.name, email=facts.email)
+    return block
+
+
 def envelope(*, event_id: str, internal_type: str, tenant: str, member_id: str, occurred_at: datetime,
-             detail: Mapping[str, Any]) -> dict[str, Any]:
+             detail: Mapping[str, Any], sequence: int, member: Mapping[str, Any]) -> dict[str, Any]:
     """The published form of one outbox event. Raises ValueError for a type that is not published."""
     name = public_name(internal_type)
     if name is None:
@@ -91,5 +116,7 @@ def envelope(*, event_id: str, internal_type: str, tenant: str, member_id: str, 
         "occurredAt": occurred_at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "tenant": tenant,
         "memberId": member_id,
+        "sequence": sequence,
+        "member": dict(member),
         "data": dict(detail),
     }

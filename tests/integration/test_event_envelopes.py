@@ -14,7 +14,7 @@ from domain.members import Enrollment
 from infra.events.model import Env, Event
 from infra.events.processor import Processor, env_factory
 from infra.events.stream import StreamReader
-from infra.events_out.envelopes import envelope_of
+from infra.events_out.publication import published as publication_of
 from infra.members import Members
 from infra.points.adjustments import ActionCredits
 from infra.points.orders import OrderBook
@@ -56,8 +56,12 @@ def test_an_enrollment_with_a_referral_publishes_envelopes_the_schema_accepts(se
     welcome.enrolled(joined, referrer, now)
     processor.drain()
 
-    published = [(e, envelope_of(e)) for e in collector.seen]
-    published = [(e, env) for e, env in published if env is not None]
+    env_now = env_factory(services.programs)()
+    made = [(e, publication_of(e, env_now)) for e in collector.seen]
+    published_ = [(e, p.envelope) for e, p in made if p is not None]
+    again = [publication_of(e, env_now) for e in collector.seen]  # decided once: the same envelope every time
+    assert [p.envelope for p in again if p is not None] == [env for _, env in published_]
+    published = published_
     types = {env["type"] for _, env in published}
     assert {"MemberEnrolled", "ReferralSucceeded"} <= types, collector.seen
     validator = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
@@ -66,3 +70,11 @@ def test_an_enrollment_with_a_referral_publishes_envelopes_the_schema_accepts(se
         assert env["id"] == event.event_id and env["tenant"] == tenant
         assert env["occurredAt"].startswith(now.strftime("%Y-%m-%dT%H:%M"))  # the change's time, not the send's
     assert len({env["id"] for _, env in published}) == len(published)
+    by_member: dict[str, list[int]] = {}
+    for _, env in published:
+        by_member.setdefault(env["memberId"], []).append(env["sequence"])
+    assert all(seqs == list(range(1, len(seqs) + 1)) for seqs in by_member.values()), by_member
+    consents = {env["memberId"]: env["member"] for _, env in published}
+    assert consents[friend]["marketingConsent"] is True and consents[friend]["email"] == f"{friend}@example.com"
+    assert consents[referrer] == {"marketingConsent": False, "tier": None, "pointsAvailable": consents[referrer][
+        "pointsAvailable"]}  # no name, no email without consent

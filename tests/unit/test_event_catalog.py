@@ -19,7 +19,8 @@ WHEN = datetime(2026, 12, 2, 21, 30, 5, 123456, tzinfo=timezone(timedelta(hours=
 
 def sample(internal_type: str, **over) -> dict:
     fields = dict(event_id="01JEQ8R6ZK4T7W2N5B9C3D0F1G", internal_type=internal_type, tenant="t-brand",
-                  member_id="m-1", occurred_at=WHEN, detail={"points": 120})
+                  member_id="m-1", occurred_at=WHEN, detail={"points": 120}, sequence=3,
+                  member=catalog.member_block(catalog.MemberFacts(True, "gold", 420, "Aiko", "aiko@example.com")))
     fields.update(over)
     return catalog.envelope(**fields)
 
@@ -67,12 +68,24 @@ def test_no_type_is_both_published_and_private():
 
 @pytest.mark.parametrize("broken", [
     {"version": 2}, {"type": "points.earned"}, {"occurredAt": "2026-12-02 12:30"}, {"id": "not-a-ulid"},
-    {"memberId": ""}, {"extra": 1}, {"data": []},
+    {"memberId": ""}, {"extra": 1}, {"data": []}, {"sequence": 0}, {"sequence": "3"},
+    {"member": {"marketingConsent": False, "tier": None, "pointsAvailable": 0, "email": "a@example.com"}},
+    {"member": {"marketingConsent": True, "tier": None, "pointsAvailable": 0, "birthday": "1990-05-01"}},
 ])
 def test_the_schema_refuses_envelopes_a_receiver_could_not_rely_on(broken):
     event = {**sample("points.earned"), **broken}
     with pytest.raises(jsonschema.ValidationError):
         VALIDATOR.validate(event)
+
+
+def test_the_member_block_carries_name_and_email_only_with_marketing_consent():
+    facts = catalog.MemberFacts(False, "silver", 120, "Ren", "ren@example.com")
+    assert catalog.member_block(facts) == {"marketingConsent": False, "tier": "silver", "pointsAvailable": 120}
+    agreed = catalog.member_block(catalog.MemberFacts(True, None, 0, "Mio", "mio@example.com"))
+    assert agreed == {"marketingConsent": True, "tier": None, "pointsAvailable": 0, "name": "Mio",
+                      "email": "mio@example.com"}
+    assert catalog.member_block(None) == {"marketingConsent": False, "tier": None, "pointsAvailable": 0}
+    VALIDATOR.validate(sample("points.earned", member=catalog.member_block(facts)))
 
 
 def test_a_naive_time_is_refused():
