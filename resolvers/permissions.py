@@ -43,6 +43,11 @@ class IsService(Requires):
         return principal.kind is Kind.SERVICE
 
 
+class IsPartner(Requires):
+    def allowed(self, principal: Any) -> bool:
+        return principal.kind is Kind.PARTNER
+
+
 class IsStaffOrService(Requires):
     def allowed(self, principal: Any) -> bool:
         return principal.kind is Kind.SERVICE or principal.is_staff()

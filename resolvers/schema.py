@@ -43,6 +43,9 @@ from resolvers.leaderboards.queries import LeaderboardQueries
 from resolvers.members.mutations.all import MemberMutations
 from resolvers.members.queries import MemberQueries
 from resolvers.nodes import REGISTRY, NodeQueries
+from resolvers.partners.fence import PartnerFence
+from resolvers.partners.mutations.all import PartnerMutations
+from resolvers.partners.queries import PartnerQueries
 from resolvers.points.mutations.all import PointsMutations
 from resolvers.points.queries import PointsQueries
 from resolvers.posts.mutations.all import PostMutations
@@ -56,8 +59,8 @@ from resolvers.tiers.queries import TierQueries
 
 log = logging.getLogger("kizuna.graphql")
 
-QUERY_TYPES: tuple[type, ...] = (NodeQueries, MemberQueries, PointsQueries, WebhookQueries, TierQueries, BadgeQueries, ChallengeQueries, LeaderboardQueries, PostQueries, VipEventQueries, EventsOutQueries)
-MUTATION_TYPES: tuple[type, ...] = (MemberMutations, PointsMutations, TierMutations, BadgeMutations, ChallengeMutations, LeaderboardMutations, PostMutations, VipEventMutations, EventsOutMutations)
+QUERY_TYPES: tuple[type, ...] = (NodeQueries, MemberQueries, PointsQueries, WebhookQueries, TierQueries, BadgeQueries, ChallengeQueries, LeaderboardQueries, PostQueries, VipEventQueries, EventsOutQueries, PartnerQueries)
+MUTATION_TYPES: tuple[type, ...] = (MemberMutations, PointsMutations, TierMutations, BadgeMutations, ChallengeMutations, LeaderboardMutations, PostMutations, VipEventMutations, EventsOutMutations, PartnerMutations)
 
 
 class MaskUnexpectedErrors(SchemaExtension):
@@ -265,6 +268,7 @@ def build_schema(*, dev: bool = False, max_depth: int = 10, max_aliases: int = 1
         lambda: ValidationCache(maxsize=256),
         MaskUnexpectedErrors,
         BoundedInputs,  # stateless: one instance per request is all it needs
+        PartnerFence,  # partners reach partnerMemberStatus and nothing else
     ]
     Query = merge_types("Query", QUERY_TYPES)
     Mutation = merge_types("Mutation", MUTATION_TYPES)

@@ -42,7 +42,7 @@ class Consent:
 def check_fields(fields: list[str] | tuple[str, ...]) -> tuple[tuple[str, ...], list[UserError]]:
     """The fields a member may grant, in a stable order, and a problem for each one that cannot be."""
     problems = [UserError(ErrorCode.INVALID, f"{f!r} cannot be shared with partners; only "
-                          f"{', '.join(SHAREABLE_FIELDS)} can.", f"fields[{i}]")
+                          f"{', '.join(SHAREABLE_FIELDS)} can.", f"fields.{i}")
                 for i, f in enumerate(fields) if f not in SHAREABLE_FIELDS]
     if not fields:
         problems.append(UserError(ErrorCode.REQUIRED, "Name at least one field to share.", "fields"))

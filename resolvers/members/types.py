@@ -19,6 +19,7 @@ from resolvers.nodes import Node, node_type, read
 from resolvers.tiers.types import MemberTier
 from resolvers.posts.types import Post, UnboxingInvite, member_invites, member_posts
 from resolvers.pagination import Connection, connection
+from resolvers.partners.types import PartnerConsent, PartnerLookupRecord, member_consents, member_lookups
 from resolvers.permissions import IsStaff
 from resolvers.points.types import EntryType, ExpiringSoon, PointsEntry, Redemption, ReturnRate
 from resolvers.vip_events.tickets import EventTicket, member_tickets
@@ -144,6 +145,16 @@ class Member(Node):
                                   "soonest closing first; at most 50.")
     def unboxing_invites(self, info: Info) -> list[UnboxingInvite]:
         return member_invites(info, str(self.member_id))
+
+    @strawberry.field(description="The member's consents to partner brands, active and revoked.")
+    def partner_consents(self, info: Info) -> list[PartnerConsent]:
+        return member_consents(info, str(self.member_id))
+
+    @strawberry.field(description="Every partner look-up of the member, newest first: who asked, when, for what, and "
+                                  "whether they got an answer.")
+    def partner_lookups(self, info: Info, first: int | None = None,
+                        after: str | None = None) -> Connection[PartnerLookupRecord]:
+        return member_lookups(info, str(self.member_id), first, after)
 
     @classmethod
     def of(cls, m: rules.Member) -> "Member":

@@ -54,7 +54,7 @@ def ladder(admin, services, tenant):
 
 
 @pytest.fixture
-def world(admin, enrolled, member_id, service, tenant, ladder, client):
+def world(admin, enrolled, member_id, service, tenant, ladder, client, idp):
     """One object of every Node type, with its id as its own query field gives it."""
     reward_id = f"r-{uuid.uuid4().hex[:8]}"
     saved = admin.ok(REWARD, {"input": {"id": reward_id, "name": "Nodes", "kind": "CUSTOM", "pointsCost": 5}})
@@ -91,7 +91,24 @@ def world(admin, enrolled, member_id, service, tenant, ladder, client):
         "Post": (enrolled, post["id"]), "FeedPost": (client, feed_post["id"]),
         **vip_world(enrolled, member_id, tenant, admin),
         **endpoint_world(admin, tenant),
+        **partner_world(admin, enrolled, client, idp),
     }
+
+
+def partner_world(admin, enrolled, client, idp) -> dict:
+    """A partner, the member's consent to it and one look-up of the member by it."""
+    from tests.api.test_partners_api import GRANT, MINE, REGISTER, STATUS
+    slug = f"nodes-{uuid.uuid4().hex[:6]}"
+    assert admin.ok(REGISTER, {"input": {"id": slug, "name": "Nodes", "clientId": slug}})["partnerRegister"][
+        "userErrors"] == []
+    partners = admin.ok("{ partners(first: 50) { nodes { id partnerId } } }")["partners"]["nodes"]
+    consent = enrolled.ok(GRANT, {"p": slug, "f": ["tier"]})["partnerConsentGrant"]["consent"]
+    partner = client.as_(idp.partner_token(slug))
+    assert partner.ok(STATUS, {"ref": {"linkedId": consent["linkedId"]}, "f": ["tier"]})["partnerMemberStatus"]
+    lookups = enrolled.ok(MINE)["me"]["partnerLookups"]["nodes"]
+    return {"Partner": (admin, next(p["id"] for p in partners if p["partnerId"] == slug)),
+            "PartnerConsent": (enrolled, consent["id"]),
+            "PartnerLookupRecord": (enrolled, next(n["id"] for n in lookups if n["partnerId"] == slug))}
 
 
 def endpoint_world(admin, tenant) -> dict:
@@ -159,9 +176,11 @@ def test_what_a_caller_may_not_read_is_null_exactly_as_what_does_not_exist(world
     assert moderator.ok(NODE, {"id": world["AuditRecord"][1]}) == {"node": None}  # the trail is the admins'
     assert service.ok(NODE, {"id": world["Redemption"][1]})["node"] is not None  # the storefront checks coupons
     assert service.ok(NODE, {"id": world["Member"][1]}) == {"node": None}
-    for outsider in (client, client.as_(idp.partner_token("acme"))):
-        for type_name in ("Member", "Redemption", "Reward", "ProgramSummary", "Post", "EventTicket", "VipEvent"):
-            assert outsider(NODE, {"id": world[type_name][1]}).body == {"data": {"node": None}}, type_name
+    for type_name in ("Member", "Redemption", "Reward", "ProgramSummary", "Post", "EventTicket", "VipEvent"):
+        assert client(NODE, {"id": world[type_name][1]}).body == {"data": {"node": None}}, type_name
+    # A partner reaches partnerMemberStatus only: `node` is refused outright (resolvers/partners/fence.py).
+    refused = client.as_(idp.partner_token("acme"))(NODE, {"id": world["Member"][1]})
+    assert refused.body["data"] == {"node": None} and refused.errors[0]["extensions"]["code"] == "FORBIDDEN"
     # What the public feed shows stays readable without a token (its post is not, nor whose it is).
     assert client.ok(NODE, {"id": world["FeedPost"][1]})["node"] is not None
 

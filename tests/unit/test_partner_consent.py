@@ -56,7 +56,7 @@ def test_a_revocation_keeps_its_first_time():
 def test_only_tier_status_and_member_since_can_be_granted_and_every_other_field_is_named():
     fields, problems = check_fields(["memberSince", "email", "tier", "balance"])
     assert fields == ("tier", "memberSince")
-    assert [(p.code, p.field) for p in problems] == [(ErrorCode.INVALID, "fields[1]"), (ErrorCode.INVALID, "fields[3]")]
+    assert [(p.code, p.field) for p in problems] == [(ErrorCode.INVALID, "fields.1"), (ErrorCode.INVALID, "fields.3")]
     assert [p.code for p in check_fields([])[1]] == [ErrorCode.REQUIRED]
 
 
