@@ -132,3 +132,17 @@ def seed_demo(tenant: str, programs: ProgramCache) -> None:
     seed_leaderboard(tenant, programs, now)
     seed_community(tenant, programs, now)
     seed_badges(tenant, programs, [m[0] for m in DEMO_MEMBERS])
+    seed_partner(tenant, now)
+
+
+DEMO_PARTNER = "demo-partner"  # its dev token's client id: `make run` prints the token
+
+
+def seed_partner(tenant: str, now: datetime) -> None:
+    """A partner brand (an airline's tier match, say) the demo members can consent to."""
+    from domain.partners.registry import DEFAULT_RATE, MEMBER_STATUS_SCOPE, Partner, PartnerStatus
+    from infra.partners.registry import PartnerRegistry
+    registry = PartnerRegistry(tenant)
+    if registry.get(DEMO_PARTNER) is None:
+        registry.register(Partner(DEMO_PARTNER, "Sora Air", DEMO_PARTNER, (MEMBER_STATUS_SCOPE,), DEFAULT_RATE,
+                                  PartnerStatus.ACTIVE, now.isoformat(), now.isoformat()), "seed", now)

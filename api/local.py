@@ -95,8 +95,7 @@ def start_event_processor(services: Services) -> threading.Event:
 
 def banner(base: str, dynamodb_endpoint: str, idp: DevIdentityProvider) -> str:
     """What `make run` prints once it serves: where, and the dev tokens. The not-enrolled member is new at
-    each start, so enrolling with it works every time. Partner tokens are left out until the API has
-    something for partners to call."""
+    each start, so enrolling with it works every time."""
     return f"""
 Kizuna is running at {base}/graphql  (tenant '{DEMO_TENANT}', DynamoDB Local {dynamodb_endpoint})
 GraphiQL: open {base}/graphql in a browser; its Headers tab already holds {DEMO_MEMBER_ID}'s token.
@@ -106,6 +105,7 @@ Dev tokens (valid 12 hours; send as `Authorization: Bearer <token>`):
   member  not enrolled : {idp.member_token(f"new-member-{secrets.token_hex(4)}", TOKEN_TTL)}
   staff   admin        : {idp.staff_token('staff-admin', 'kizuna-admins', ttl=TOKEN_TTL)}
   service order system : {idp.service_token('order-system', TOKEN_TTL)}
+  partner Sora Air     : {idp.partner_token('demo-partner', TOKEN_TTL)}
 """
 
 

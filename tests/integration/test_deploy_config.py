@@ -278,6 +278,10 @@ def http_problems(config: Config) -> list[str]:
     problems += [f"unexpected route {m} {p}" for m, p in sorted(routes - wanted)]
     if any(k != "httpApi" for e in events for k in e):
         problems.append("the API is not (only) an HTTP API")
+    stage = ((config.get("resources") or {}).get("extensions") or {}).get("HttpApiStage", {})
+    throttle = (stage.get("Properties") or {}).get("DefaultRouteSettings") or {}
+    if not {"ThrottlingBurstLimit", "ThrottlingRateLimit"} <= set(throttle):
+        problems.append("the HTTP API stage has no throttle: a flood would reach Lambda")
     return problems
 
 
