@@ -42,6 +42,7 @@ from infra.tiers.jobs import TierJobs, TierRecalculation
 from infra.badges.jobs import badge_backfill
 from infra.events_out.outlet import Outlet, outlet_from
 from infra.events_out.retry_job import retry_deliveries
+from infra.lifecycle.jobs import lapse_members
 from infra.vip_events import jobs as vip_jobs
 
 log = logging.getLogger("kizuna.jobs")
@@ -59,6 +60,7 @@ JOBS: dict[str, Callable[[PointsJobs, datetime], JobReport]] = {
     "vip-cancellations": vip_jobs.cancellations,  # a cancelled event's registrations, refunded a chunk at a time
     "vip-offers": vip_jobs.offers,  # held seats whose time passed go to the next on the waitlist
     "webhook-retries": retry_deliveries,  # webhook deliveries due for another attempt
+    "lapse": lapse_members,  # members without qualifying activity for the program's days: marked lapsed
 }
 
 
@@ -172,6 +174,7 @@ mark_vip_no_shows = _handler("vip-no-shows")
 finish_vip_cancellations = _handler("vip-cancellations")
 pass_vip_offers = _handler("vip-offers")
 retry_webhooks = _handler("webhook-retries")
+mark_lapsed_members = _handler("lapse")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -39,6 +39,8 @@ from resolvers.events_out.mutations.all import EventsOutMutations
 from resolvers.events_out.queries import EventsOutQueries
 from resolvers.introspection import NoSchemaShapeIntrospection
 from resolvers.leaderboards.mutations.all import LeaderboardMutations
+from resolvers.lifecycle.mutations.all import LifecycleMutations
+from resolvers.lifecycle.queries import LifecycleQueries
 from resolvers.leaderboards.queries import LeaderboardQueries
 from resolvers.members.mutations.all import MemberMutations
 from resolvers.members.queries import MemberQueries
@@ -59,8 +61,8 @@ from resolvers.tiers.queries import TierQueries
 
 log = logging.getLogger("kizuna.graphql")
 
-QUERY_TYPES: tuple[type, ...] = (NodeQueries, MemberQueries, PointsQueries, WebhookQueries, TierQueries, BadgeQueries, ChallengeQueries, LeaderboardQueries, PostQueries, VipEventQueries, EventsOutQueries, PartnerQueries)
-MUTATION_TYPES: tuple[type, ...] = (MemberMutations, PointsMutations, TierMutations, BadgeMutations, ChallengeMutations, LeaderboardMutations, PostMutations, VipEventMutations, EventsOutMutations, PartnerMutations)
+QUERY_TYPES: tuple[type, ...] = (NodeQueries, MemberQueries, PointsQueries, WebhookQueries, TierQueries, BadgeQueries, ChallengeQueries, LeaderboardQueries, PostQueries, VipEventQueries, EventsOutQueries, PartnerQueries, LifecycleQueries)
+MUTATION_TYPES: tuple[type, ...] = (MemberMutations, PointsMutations, TierMutations, BadgeMutations, ChallengeMutations, LeaderboardMutations, PostMutations, VipEventMutations, EventsOutMutations, PartnerMutations, LifecycleMutations)
 
 
 class MaskUnexpectedErrors(SchemaExtension):

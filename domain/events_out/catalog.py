@@ -43,6 +43,11 @@ PUBLIC: Mapping[str, str] = {
     "vip_event.registered": "EventRegistered",
     "vip_event.waitlist_promoted": "EventWaitlistPromoted",
     "vip_event.cancelled": "EventCancelled",
+    "member.lapsed": "MemberLapsed",
+    "member.returned": "MemberReturned",
+    "birthday.rewarded": "BirthdayReward",
+    "anniversary.rewarded": "AnniversaryReward",
+    "milestone.reached": "MilestoneReached",
 }
 
 # Internal types kept private on purpose, each with its reason: a new internal type must be placed

@@ -13,6 +13,7 @@ from domain.errors import ErrorCode, UserError, collect
 from domain.posts.settings import PostSettings
 from domain.tiers.ladder import LadderSchedule, schedule_from_dict, schedule_to_dict
 from domain.vip_events.settings import VipEventSettings
+from domain.lifecycle.settings import LifecycleSettings
 
 MAX_FACTOR = Decimal(100)
 MAX_ACTION_POINTS = 1_000_000
@@ -144,6 +145,7 @@ class Program:
     # Members' posts (domain/posts/settings.py) and VIP events (domain/vip_events/settings.py).
     posts: PostSettings = PostSettings()
     vip_events: VipEventSettings = VipEventSettings()
+    lifecycle: LifecycleSettings = LifecycleSettings()  # lapsing, anniversaries, milestones (domain/lifecycle/)
 
     def local_time(self, at: datetime) -> datetime:
         """`at` on the brand's wall clock (domain/calendar.py: the one day boundary every feature uses)."""
@@ -291,6 +293,7 @@ def to_dict(p: Program) -> dict[str, Any]:
         "tiers": schedule_to_dict(p.tiers),
         "posts": p.posts.to_dict(),
         "vipEvents": p.vip_events.to_dict(),
+        "lifecycle": p.lifecycle.to_dict(),
     }
 
 
@@ -327,6 +330,7 @@ def from_dict(d: dict[str, Any]) -> Program:
         tiers=schedule_from_dict(d.get("tiers")),
         posts=PostSettings.from_dict(d.get("posts")),
         vip_events=VipEventSettings.from_dict(d.get("vipEvents")),
+        lifecycle=LifecycleSettings.from_dict(d.get("lifecycle")),
     )
 
 

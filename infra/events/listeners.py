@@ -16,6 +16,7 @@ LISTENER_MODULES: tuple[str, ...] = (
     "infra.leaderboards.listener",
     "infra.posts.listener",
     "infra.events_out.listener",
+    "infra.lifecycle.listener",
 )
 
 

@@ -225,6 +225,7 @@ CONNECTION_TESTS = {
     "Query.vipEvents": "tests/api/test_vip_events_api.py",
     "Query.webhookEndpoints": "tests/api/test_webhook_endpoints_api.py",
     "Query.webhookDeadLetters": "tests/integration/test_events_out_delivery.py",
+    "Query.lapsedMembers": "tests/api/test_lifecycle_api.py",
     "Query.partners": "tests/api/test_partners_api.py", "Member.partnerLookups": "tests/api/test_partners_api.py",
 }
 

@@ -40,7 +40,7 @@ def test_the_help_documents_the_port_variable(capsys):
     assert "PORT" in out and "PORT=8080 make run" in out
 
 
-def test_the_banner_says_graphiql_holds_the_member_token_and_prints_no_partner_token():
+def test_the_banner_says_graphiql_holds_the_member_token_and_prints_the_demo_partners_token():
     idp = DevIdentityProvider("http://127.0.0.1:8080/dev-idp")
     text = banner("http://127.0.0.1:8080", "http://127.0.0.1:8001", idp)
     assert "GraphiQL: open http://127.0.0.1:8080/graphql" in text
@@ -48,10 +48,11 @@ def test_the_banner_says_graphiql_holds_the_member_token_and_prints_no_partner_t
     tokens = re.findall(r"eyJ[\w-]+\.[\w-]+\.[\w-]+", text)
     claims = [jwt.decode(t, idp.private_key.public_key(), algorithms=["ES256"], audience="kizuna") for t in tokens]
     subjects = [c["sub"] for c in claims]
-    assert subjects[0] == "demo-member-1" and subjects[2:] == ["staff-admin", "order-system"]
+    assert subjects[0] == "demo-member-1" and subjects[2:] == ["staff-admin", "order-system", "demo-partner"]
     assert subjects[1].startswith("new-member-")  # the not-enrolled shopper
-    assert not any(PARTNER_SCOPE in c.get("scope", "") for c in claims)
-    assert "partner" not in text.lower()
+    # Only the demo partner's token carries the partner scope, with the client id the demo registers.
+    partner = [c for c in claims if PARTNER_SCOPE in c.get("scope", "")]
+    assert [(c["sub"], c["client_id"]) for c in partner] == [("demo-partner", "demo-partner")]
 
 
 def test_the_not_enrolled_member_is_a_new_one_at_each_start():

@@ -1,0 +1,56 @@
+"""The lifecycle listener (registered in infra/events/listeners.py):
+
+- `member.enrolled` starts a member's lapse clock; qualifying activity (points earned for an order or an
+  action the member took: `EARN`, or `ACTION` other than the birthday) moves it on, and brings a lapsed
+  member back (MemberReturned). State-based (infra/lifecycle/standing.py): an activity not later than the
+  one recorded changes nothing, so a replayed event tells nothing twice.
+- A birthday credit (the birthday action rule, or a tier's birthday gift) is told as `birthday.rewarded`
+  (BirthdayReward), once per credit: the event's effect mark in the transaction of the outbox item.
+"""
+from __future__ import annotations
+
+
+from infra.events.model import Env, Event, once, register
+from infra.lifecycle.standing import Standings
+from infra.members import outbox_event
+from infra.transaction import Transaction, TransactionCancelled
+
+BIRTHDAY = "birthday"
+
+
+def qualifying(event: Event) -> bool:
+    kind = event.detail.get("type")
+    return kind == "EARN" or (kind == "ACTION" and event.detail.get("action") != BIRTHDAY)
+
+
+def birthday_credit(event: Event) -> bool:
+    return event.detail.get("action") == BIRTHDAY or "birthday" in event.detail
+
+
+class Lifecycle:
+    name = "lifecycle"
+    event_types = frozenset({"member.enrolled", "points.earned"})
+
+    def handle(self, event: Event, env: Env) -> None:
+        if event.type == "member.enrolled" or qualifying(event):
+            days = env.programs(event.tenant).program().lifecycle.lapse_after_days
+            Standings(event.tenant).active(event.member_id, event.occurred_at, days, env.now)
+        if event.type == "points.earned" and birthday_credit(event):
+            self._tell_birthday(event, env)
+
+    def _tell_birthday(self, event: Event, env: Env) -> None:
+        tx = Transaction()
+        once(tx, event, self.name, env.now_epoch)
+        year = event.detail.get("birthday") or event.detail.get("reference")
+        tx.put("event", outbox_event(event.tenant, event.member_pk, "birthday.rewarded", {
+            "memberId": event.member_id, "points": event.detail.get("points"), "year": year,
+            "tier": event.detail.get("tier"), "entry": event.detail.get("entry")},
+            env.now.isoformat(), env.now_epoch))
+        try:
+            tx.commit()
+        except TransactionCancelled as c:
+            if not c.failed_on("once"):
+                raise
+
+
+register(Lifecycle())
