@@ -18,7 +18,8 @@ from infra import keys
 from infra.events.model import Event
 from infra.items import OutboxEvent, TableItem, read_partition
 from infra.jobs_state import Budget
-from infra.lifecycle.jobs import lapse_members
+from infra.lifecycle.jobs import lapse_members, reward_anniversaries
+from infra.ids import new_ulid
 from infra.lifecycle.listener import Lifecycle
 from infra.lifecycle.standing import LAPSE_DUE, STANDING_SK, Standings, StandingItem
 from infra.members import Members
@@ -149,3 +150,38 @@ def test_a_birthday_re_entered_in_the_same_year_is_not_rewarded_twice_and_is_tol
     assert jobs.birthdays(NOW).points == 0  # and the first day again: nothing
     events.drain()
     assert [e.detail["points"] for e in told(tenant, member, "birthday.rewarded")] == [200]
+
+
+def test_anniversaries_are_rewarded_once_each_and_a_late_job_catches_up(services, events) -> None:
+    tenant, store = program_store(services, anniversary_points=100)
+    member = f"m-{uuid.uuid4().hex[:8]}"
+    joined = NOW - timedelta(days=2 * 366 + 1)
+    enroll(tenant, member, at=joined)
+    events.drain()
+    jobs = PointsJobs(tenant, store)
+    first = reward_anniversaries(jobs, NOW)
+    assert (first.processed, first.points, first.failed) == (1, 200, 0)  # years 1 and 2, caught up
+    assert reward_anniversaries(jobs, NOW).processed == 0  # the next one is a year away
+    assert reward_anniversaries(jobs, NOW + timedelta(days=1)).processed == 0
+    rewarded = sorted(e.detail["count"] for e in told(tenant, member, "anniversary.rewarded"))
+    assert rewarded == [1, 2]
+    assert Members(tenant).get(member).points.available == 200
+    nxt = next(i for i in read_partition(keys.member_pk(tenant, member)) if type(i).__name__ == "AnniversaryItem")
+    assert int(nxt.years_done) == 2 and nxt.GSI2PK == keys.due_pk(tenant, "ANNIV")
+
+
+def test_order_milestones_are_reached_once_each_even_when_events_come_again(services, events) -> None:
+    tenant, store = program_store(services, milestone_points=50)
+    member = f"m-{uuid.uuid4().hex[:8]}"
+    enroll(tenant, member)
+    env = events.env_factory()
+    listener = Lifecycle()
+    orders = [Event(tenant, member, new_ulid(), "points.earned", NOW, {"type": "EARN", "points": 10})
+              for _ in range(10)]
+    for e in orders:
+        listener.handle(e, env)
+    for e in (orders[0], orders[9]):  # handed in again
+        listener.handle(e, env)
+    reached = sorted(e.detail["count"] for e in told(tenant, member, "milestone.reached"))
+    assert reached == [1, 10]
+    assert Members(tenant).get(member).points.available == 100
