@@ -150,3 +150,18 @@ def moto_server() -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(10)
+
+
+def check_page_ends_exactly(page: Callable[..., dict]) -> None:
+    """A connection of exactly three items, read by `page(f, a)` (first, after): all three on one page says
+    there is no next page; two then one say so where they should; a page after the end is empty."""
+    whole = page(3, None)
+    assert len(whole["edges"]) == 3 and whole["pageInfo"]["hasNextPage"] is False, whole
+    part = page(2, None)
+    assert len(part["edges"]) == 2 and part["pageInfo"]["hasNextPage"] is True, part
+    rest = page(2, part["pageInfo"]["endCursor"])
+    assert len(rest["edges"]) == 1 and rest["pageInfo"]["hasNextPage"] is False, rest
+    if all("cursor" in e for e in rest["edges"] + part["edges"]):
+        assert {e["cursor"] for e in rest["edges"]}.isdisjoint(e["cursor"] for e in part["edges"])
+    empty = page(5, rest["pageInfo"]["endCursor"])
+    assert empty["edges"] == [] and empty["pageInfo"]["hasNextPage"] is False, empty

@@ -14,6 +14,7 @@ from infra.lifecycle.standing import Standings
 from infra.points.jobs import PointsJobs
 from infra.points.program_store import ProgramStore
 from tests.api.test_storefront import Shop, own_tenant
+from tests.support import check_page_ends_exactly
 
 SET = """mutation S($input: LifecycleSettingsInput!) { lifecycleSettingsSet(input: $input) {
   settings { lapseAfterDays anniversaryPoints milestonePoints } userErrors { field code } } }"""
@@ -55,16 +56,8 @@ def test_staff_list_lapsed_members_longest_lapsed_first_and_a_page_ending_at_the
     assert [n["memberId"] for n in listed["lapsedMembers"]["nodes"]] == ids
     assert listed["lapsedMembers"]["nodes"][0]["member"]["memberId"] == ids[0]
 
-    def page(f: int, a: str | None = None) -> dict:
-        return shop.admin.ok("query($f: Int, $a: String) { lapsedMembers(first: $f, after: $a) { %s } }" % PAGE,
-                             {"f": f, "a": a})["lapsedMembers"]
-    whole = page(3)
-    assert len(whole["edges"]) == 3 and whole["pageInfo"]["hasNextPage"] is False
-    part = page(2)
-    assert len(part["edges"]) == 2 and part["pageInfo"]["hasNextPage"] is True
-    rest = page(2, part["pageInfo"]["endCursor"])
-    assert len(rest["edges"]) == 1 and rest["pageInfo"]["hasNextPage"] is False
-    empty = page(5, rest["pageInfo"]["endCursor"])
-    assert empty["edges"] == [] and empty["pageInfo"]["hasNextPage"] is False
+    check_page_ends_exactly(lambda f, a: shop.admin.ok(
+        "query($f: Int, $a: String) { lapsedMembers(first: $f, after: $a) { %s } }" % PAGE,
+        {"f": f, "a": a})["lapsedMembers"])
     refused = shop.member()("{ lapsedMembers(first: 5) { nodes { memberId } } }")
     assert refused.errors and refused.errors[0]["extensions"]["code"] == "FORBIDDEN"

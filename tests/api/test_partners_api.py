@@ -16,7 +16,7 @@ from infra import keys
 from infra.items import TableItem, read_partition
 from tests.api.test_storefront import Shop, own_tenant
 from tests.conftest import enroll, make_settings
-from tests.support import GraphQLClient, all_at_once
+from tests.support import GraphQLClient, all_at_once, check_page_ends_exactly
 
 REGISTER = """mutation R($input: PartnerInput!) { partnerRegister(input: $input) {
   partner { id partnerId name clientId scopes rateLimitPerMinute status } userErrors { field code message } } }"""
@@ -181,20 +181,12 @@ PAGE = "edges { cursor } pageInfo { hasNextPage hasPreviousPage startCursor endC
 
 
 def _pages(client: GraphQLClient, query: str, path: tuple[str, ...]) -> None:
-    def page(f: int, a: str | None = None) -> dict:
+    def page(f: int, a: str | None) -> dict:
         data = client.ok(query, {"f": f, "a": a})
         for key in path:
             data = data[key]
         return data
-    whole = page(3)
-    assert len(whole["edges"]) == 3 and whole["pageInfo"]["hasNextPage"] is False
-    part = page(2)
-    assert len(part["edges"]) == 2 and part["pageInfo"]["hasNextPage"] is True
-    rest = page(2, part["pageInfo"]["endCursor"])
-    assert len(rest["edges"]) == 1 and rest["pageInfo"]["hasNextPage"] is False
-    assert {e["cursor"] for e in rest["edges"]}.isdisjoint(e["cursor"] for e in part["edges"])
-    empty = page(5, rest["pageInfo"]["endCursor"])
-    assert empty["edges"] == [] and empty["pageInfo"]["hasNextPage"] is False
+    check_page_ends_exactly(page)
 
 
 def test_the_partners_list_pages_and_a_page_ending_at_the_end_has_no_next(shop: Shop) -> None:
