@@ -6,12 +6,15 @@ a batch handled again) carries the same envelope.
   with the new value). Events come out of the stream in the member partition's write order and the
   processor handles a shard's records in order, stopping at the first failure, so the numbers follow the
   changes; a processor stopped between the count and the mark leaves a gap, never a repeat.
+- The detail is the change's own, with what marketing needs added (infra/events_out/enrich.py: the
+  badge's name, the VIP event's title and start).
 - `~PUB#<event>` holds the envelope as first published and whether the bus has it (TTL three days, past
   every replay of the stream). Written `attribute_not_exists`: two containers on one event agree on the
   first one's envelope.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute
@@ -21,6 +24,7 @@ from domain.events_out import catalog
 from infra import keys
 from infra.dynamo_errors import Kind, call, classify
 from infra.events.model import EFFECT_TTL_SECONDS, Env, Event
+from infra.events_out.enrich import enriched
 from infra.events_out.envelopes import envelope_of
 from infra.items import MemberProfile
 from infra.items.base import TableItem
@@ -61,7 +65,8 @@ def published(event: Event, env: Env) -> Publication | None:
     counter = SequenceCounter(event.member_pk, SEQUENCE_SK)
     call(lambda: counter.update(actions=[SequenceCounter.last.add(1)]), what="event sequence")
     sequence = int(counter.last)  # the update answers with the item as it now is
-    envelope = envelope_of(event, sequence=sequence, member=_member_block(event))
+    envelope = envelope_of(replace(event, detail=enriched(event, env)), sequence=sequence,
+                           member=_member_block(event))
     made = Publication(event.member_pk, sk, envelope=envelope, expires_at=env.now_epoch + EFFECT_TTL_SECONDS)
     try:
         call(lambda: made.save(Publication.PK.does_not_exist()), what="publication")

@@ -78,3 +78,33 @@ def test_an_enrollment_with_a_referral_publishes_envelopes_the_schema_accepts(se
     assert consents[friend]["marketingConsent"] is True and consents[friend]["email"] == f"{friend}@example.com"
     assert consents[referrer] == {"marketingConsent": False, "tier": None, "pointsAvailable": consents[referrer][
         "pointsAvailable"]}  # no name, no email without consent
+
+
+def test_a_badge_award_and_a_vip_registration_are_published_with_the_badge_name_and_the_event_title(services):
+    from datetime import timedelta
+
+    from domain.badges.definitions import Badge
+    from domain.vip_events.model import VipEvent
+    from infra.badges.store import BadgeStore
+    from infra.vip_events.catalog import EventCatalog
+    tenant = new_tenant()
+    store = ProgramStore(tenant, services.programs)
+    now = datetime.now(timezone.utc)
+    BadgeStore(tenant, store).save(Badge(id="first-order", name="First order", criterion=None,
+                                         image_url="https://img.example/first.png"), "test", now, existing=None)
+    EventCatalog(tenant, store).save(VipEvent(event_id="ev-1", title="Spring preview", venue="Ginza", capacity=5,
+                                              starts_at=now + timedelta(days=3), ends_at=now + timedelta(days=3, hours=2)),
+                                     "test", now, existing=None)
+    env = env_factory(services.programs)()
+    members = Members(tenant)
+    members.enroll("m-rich", Enrollment("Mio", "m-rich@example.com", None, False), now.isoformat(), int(now.timestamp()))
+    badge = Event(tenant, "m-rich", "01JEQ8R6ZK4T7W2N5B9C3D0F1G", "badge.awarded", now, {"badgeId": "first-order"})
+    vip = Event(tenant, "m-rich", "01JEQ8R6ZK4T7W2N5B9C3D0F1H", "vip_event.registered", now,
+                {"eventId": "ev-1", "pointsPaid": 0})
+    badge_data = publication_of(badge, env).envelope["data"]
+    vip_data = publication_of(vip, env).envelope["data"]
+    assert (badge_data["badgeId"], badge_data["badgeName"], badge_data["badgeImageUrl"]) == (
+        "first-order", "First order", "https://img.example/first.png")
+    assert (vip_data["title"], vip_data["venue"], vip_data["pointsPaid"]) == ("Spring preview", "Ginza", 0)
+    jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(
+        publication_of(vip, env).envelope)
