@@ -42,7 +42,7 @@ from infra.tiers.jobs import TierJobs, TierRecalculation
 from infra.badges.jobs import badge_backfill
 from infra.events_out.outlet import Outlet, outlet_from
 from infra.events_out.retry_job import retry_deliveries
-from infra.lifecycle.jobs import lapse_members, reward_anniversaries
+from infra.lifecycle.jobs import backfill as lifecycle_backfill, lapse_members, reward_anniversaries
 from infra.vip_events import jobs as vip_jobs
 
 log = logging.getLogger("kizuna.jobs")
@@ -60,6 +60,7 @@ JOBS: dict[str, Callable[[PointsJobs, datetime], JobReport]] = {
     "vip-cancellations": vip_jobs.cancellations,  # a cancelled event's registrations, refunded a chunk at a time
     "vip-offers": vip_jobs.offers,  # held seats whose time passed go to the next on the waitlist
     "webhook-retries": retry_deliveries,  # webhook deliveries due for another attempt
+    "lifecycle-backfill": lifecycle_backfill,  # members from before the lifecycle: standing and anniversaries, once
     "lapse": lapse_members,  # members without qualifying activity for the program's days: marked lapsed
     "anniversaries": reward_anniversaries,  # membership anniversaries, each rewarded once
 }
@@ -176,6 +177,7 @@ finish_vip_cancellations = _handler("vip-cancellations")
 pass_vip_offers = _handler("vip-offers")
 retry_webhooks = _handler("webhook-retries")
 mark_lapsed_members = _handler("lapse")
+backfill_lifecycle = _handler("lifecycle-backfill")
 reward_anniversaries_daily = _handler("anniversaries")
 
 

@@ -18,7 +18,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
 from domain.lifecycle.lapse import MIN_LAPSE_DAYS, Standing, lapse_due, on_activity, on_due
 from infra import keys
-from infra.dynamo_errors import call
+from infra.dynamo_errors import Kind, call, classify
 from infra.items.base import TableItem
 from infra.members import outbox_event
 from infra.pages import Page, page, start_key
@@ -65,6 +65,22 @@ class Standings:
                                                  consistent_read=True), what="member standing")
         except StandingItem.DoesNotExist:
             return None
+
+    def start(self, member_id: str, last_activity: datetime, lapse_after_days: int | None) -> bool:
+        """A standing for a member who has none (the backfill): ACTIVE since `last_activity`. False when
+        the member has one already (the listener's is newer than anything a backfill knows)."""
+        due = _due(last_activity, lapse_after_days)
+        item = StandingItem(keys.member_pk(self.tenant, member_id), STANDING_SK, member_id=member_id,
+                            standing=Standing.ACTIVE.value, last_activity_at=last_activity.isoformat(),
+                            due_at=due.isoformat(), version=1)
+        item.GSI2PK, item.GSI2SK = keys.due_pk(self.tenant, LAPSE_DUE), f"{due.isoformat()}#{member_id}"
+        try:
+            call(lambda: item.save(StandingItem.PK.does_not_exist()), what="member standing")
+            return True
+        except Exception as e:
+            if classify(e) is not Kind.CONDITIONAL:
+                raise
+            return False
 
     def active(self, member_id: str, at: datetime, lapse_after_days: int | None, now: datetime) -> str | None:
         """Record qualifying activity at `at`: the last activity moves on (never back) and the due day with

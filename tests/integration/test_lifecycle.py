@@ -18,7 +18,7 @@ from infra import keys
 from infra.events.model import Event
 from infra.items import OutboxEvent, TableItem, read_partition
 from infra.jobs_state import Budget
-from infra.lifecycle.jobs import lapse_members, reward_anniversaries
+from infra.lifecycle.jobs import backfill, lapse_members, reward_anniversaries
 from infra.ids import new_ulid
 from infra.lifecycle.listener import Lifecycle
 from infra.lifecycle.standing import LAPSE_DUE, STANDING_SK, Standings, StandingItem
@@ -185,3 +185,18 @@ def test_order_milestones_are_reached_once_each_even_when_events_come_again(serv
     reached = sorted(e.detail["count"] for e in told(tenant, member, "milestone.reached"))
     assert reached == [1, 10]
     assert Members(tenant).get(member).points.available == 100
+
+
+def test_members_from_before_the_lifecycle_are_backfilled_once_without_past_anniversaries(services) -> None:
+    tenant, store = program_store(services, lapse_after_days=30, anniversary_points=100)
+    old = [f"m-old-{i}" for i in range(5)]
+    for m in old:  # written without the stream processor: as if from before the lifecycle
+        enroll(tenant, m, at=NOW - timedelta(days=400))
+    jobs = PointsJobs(tenant, store, page_size=2)
+    first = backfill(jobs, NOW)
+    assert (first.processed, first.failed, first.complete) == (5, 0, True) and first.pages >= 3
+    assert backfill(jobs, NOW).note == "done before"
+    assert all(Standings(tenant).get(m) is not None for m in old)
+    assert reward_anniversaries(jobs, NOW).processed == 0  # the first anniversary passed before: not paid now
+    assert lapse_members(jobs, NOW).processed == 5  # 400 days without activity
+    assert sum(len(told(tenant, m, "anniversary.rewarded")) for m in old) == 0
