@@ -10,6 +10,7 @@ from datetime import datetime
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 
+from domain import bounds
 from domain.errors import ErrorCode, UserError, UserErrors
 from domain.partners.registry import MAX_PARTNERS, Partner, PartnerStatus
 from infra import keys
@@ -76,10 +77,13 @@ class PartnerRegistry:
             return None
 
     def by_client(self, client_id: str) -> Partner | None:
-        """The partner a token's client id names (one GetItem), or None."""
+        """The partner a token's client id names (one GetItem, consistent: a suspension holds from the next
+        look-up), or None; a client id that could not be registered names nobody."""
+        if isinstance(bounds.IDENTIFIER.check(client_id), UserError):
+            return None
         try:
-            return to_partner(call(lambda: PartnerClientClaim.get(client_pk(self.tenant, client_id), CLIENT_SK),
-                                   what="partner client"))
+            return to_partner(call(lambda: PartnerClientClaim.get(client_pk(self.tenant, client_id), CLIENT_SK,
+                                                                  consistent_read=True), what="partner client"))
         except PartnerClientClaim.DoesNotExist:
             return None
 
