@@ -287,5 +287,11 @@ _EVENT_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 EVENT_TYPE = Bound("EventType", f"A published event type's name, such as PointsEarned: 1-{EVENT_TYPE_MAX} letters "
                    "and digits.", _text_check(_EVENT_TYPE, EVENT_TYPE_MAX, "An event type"))
 
+# -- a member's language for messages: a BCP 47 tag such as ja-JP or en ---------------------------------
+LOCALE_MAX = 35
+_LOCALE = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
+LOCALE = Bound("Locale", f"A language tag (BCP 47) such as ja-JP or en: letters, digits and '-', at most {LOCALE_MAX}.",
+               _text_check(_LOCALE, LOCALE_MAX, "A locale"))
+
 ALL: tuple[Bound, ...] = (IDENTIFIER, NODE_ID, REFERENCE, CODE, ACTION, EMAIL, CURRENCY, LABEL, TEXT, URL, ENDPOINT_URL,
-                          DATETIME, DATE, DECIMAL, POST_LINK, CAPTION, TAG, TICKET_CODE, EVENT_TYPE)
+                          DATETIME, DATE, DECIMAL, POST_LINK, CAPTION, TAG, TICKET_CODE, EVENT_TYPE, LOCALE)

@@ -25,6 +25,7 @@ class Enrollment:
     birthday: date | None
     marketing_consent: bool
     referred_by_code: str | None = None
+    locale: str | None = None  # the language messages to the member are in (BCP 47), if they said
 
 
 class Keep:
@@ -46,6 +47,7 @@ class ProfileChange:
     email: str | Keep = KEEP
     birthday: date | None | Keep = KEEP
     marketing_consent: bool | Keep = KEEP
+    locale: str | None | Keep = KEEP
 
     def changes(self, field: str) -> bool:
         return not isinstance(getattr(self, field), Keep)
@@ -116,6 +118,7 @@ def validate_enrollment(enrollment: Enrollment, today: date) -> Enrollment:
         birthday=enrollment.birthday,
         marketing_consent=enrollment.marketing_consent,
         referred_by_code=(enrollment.referred_by_code or "").strip().upper() or None,
+        locale=enrollment.locale,
     )
 
 
@@ -138,6 +141,7 @@ def validate_profile_change(change: ProfileChange, today: date) -> ProfileChange
         email=email if isinstance(email, Keep) else normalize_email(email),  # type: ignore[arg-type]
         birthday=birthday,
         marketing_consent=consent,
+        locale=change.locale,
     )
 
 
@@ -158,6 +162,7 @@ class Member:
     tier: str | None = None
     referred_by: str | None = None
     verified_email: str | None = None  # bound to this member (orders, uniqueness); None until vouched for
+    locale: str | None = None
 
 
 def check_referrer(code: str | None, referrer_id: str | None, member_id: str) -> UserError | None:

@@ -35,6 +35,7 @@ def to_member(p: MemberProfile) -> rules.Member:
         tier=p.tier,
         referred_by=p.referred_by,
         verified_email=p.verified_email,
+        locale=p.locale,
     )
 
 
@@ -78,7 +79,7 @@ class Members:
             profile = MemberProfile(
                 pk, keys.PROFILE, member_id=member_id, name=e.name, email=e.email, verified_email=bind,
                 birthday=e.birthday.isoformat() if e.birthday else None,
-                marketing_consent=e.marketing_consent, referral_code=code,
+                marketing_consent=e.marketing_consent, referral_code=code, locale=e.locale,
                 referred_by=e.referred_by_code, joined_at=now_iso, updated_at=now_iso,
                 last_activity_at=now_iso,
                 GSI1PK=keys.members_list_pk(self.tenant), GSI1SK=f"{now_iso}#{member_id}",
@@ -150,6 +151,8 @@ class Members:
             actions.append(MemberProfile.name.set(change.name))
         if change.changes("marketing_consent"):
             actions.append(MemberProfile.marketing_consent.set(change.marketing_consent))
+        if change.changes("locale"):
+            actions.append(MemberProfile.locale.set(change.locale) if change.locale else MemberProfile.locale.remove())
         tx = Transaction()
         birthday = change.birthday
         if change.changes("birthday") and (birthday.isoformat() if birthday else None) != profile.birthday:  # type: ignore[union-attr]

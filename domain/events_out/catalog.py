@@ -91,16 +91,17 @@ class MemberFacts:
     points_available: int
     name: str | None = None
     email: str | None = None
+    locale: str | None = None
 
 
 def member_block(facts: MemberFacts | None) -> dict[str, Any]:
-    """The envelope's `member`: what a marketing tool segments on (tier, points) and the consent itself,
-    always; the name and email only when the member agreed to marketing. Never the birthday, the verified
+    """The envelope's `member`: what a marketing tool segments on (tier, points, the locale to write in)
+    and the consent itself, always; the name and email only when the member agreed to marketing. Never the birthday, the verified
     email's binding or anything the member did not agree to share. None (no profile): consent false."""
     if facts is None:
-        return {"marketingConsent": False, "tier": None, "pointsAvailable": 0}
+        return {"marketingConsent": False, "tier": None, "pointsAvailable": 0, "locale": None}
     block: dict[str, Any] = {"marketingConsent": facts.marketing_consent, "tier": facts.tier,
-                             "pointsAvailable": facts.points_available}
+                             "pointsAvailable": facts.points_available, "locale": facts.locale}
     if facts.marketing_consent:
         block.update(name=facts.name, email=facts.email)
     return block

@@ -50,7 +50,8 @@ def _member_block(event: Event) -> dict[str, Any]:
         return catalog.member_block(None)
     return catalog.member_block(catalog.MemberFacts(
         marketing_consent=bool(profile.marketing_consent), tier=profile.tier_announced or profile.tier,
-        points_available=int(profile.available or 0), name=profile.name, email=profile.email))
+        points_available=int(profile.available or 0), name=profile.name, email=profile.email,
+        locale=profile.locale))
 
 
 def published(event: Event, env: Env) -> Publication | None:

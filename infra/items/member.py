@@ -26,6 +26,7 @@ class MemberProfile(TableItem, discriminator="member"):
     verified_email = UnicodeAttribute(null=True, attr_name="verifiedEmail")  # bound: holds the EmailClaim
     birthday = UnicodeAttribute(null=True)  # ISO date
     marketing_consent = BooleanAttribute(attr_name="marketingConsent", default=False)
+    locale = UnicodeAttribute(null=True)  # BCP 47: the language of messages (events out carry it)
     referral_code = UnicodeAttribute(attr_name="referralCode")
     referred_by = UnicodeAttribute(null=True, attr_name="referredBy")
     joined_at = UnicodeAttribute(attr_name="joinedAt")  # ISO timestamp, UTC

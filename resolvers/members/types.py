@@ -83,6 +83,7 @@ class Member(Node):
                     "this member: guest orders with that address are credited here.")
     birthday: date | None
     marketing_consent: bool
+    locale: str | None = strawberry.field(description="The language for messages to the member (BCP 47), if given.")
     referral_code: str = strawberry.field(description="Share it: a friend who enrolls with it is referred by this member.")
     joined_at: datetime
     points: PointsSummary
@@ -161,7 +162,7 @@ class Member(Node):
         return cls(
             member_id=strawberry.ID(m.id), name=m.name, email=m.email, email_verified=m.verified_email is not None,
             birthday=m.birthday,
-            marketing_consent=m.marketing_consent, referral_code=m.referral_code,
+            marketing_consent=m.marketing_consent, referral_code=m.referral_code, locale=m.locale,
             joined_at=datetime.fromisoformat(m.joined_at),
             points=PointsSummary.of(m),
         )

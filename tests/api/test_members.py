@@ -137,3 +137,16 @@ def test_staff_only_fields_refuse_service_and_partner_tokens(client, idp):
     for token in (idp.service_token(), idp.partner_token("acme")):
         r = client.as_(token)("{ members(first: 1) { edges { cursor } } }")
         assert "FORBIDDEN" in r.error_codes()
+
+
+def test_a_member_gives_a_locale_for_messages_changes_it_and_a_malformed_one_is_refused(member):
+    enroll(member, locale="ja-JP")
+    assert member.ok("{ me { locale } }")["me"]["locale"] == "ja-JP"
+    update = """mutation U($input: MemberUpdateProfileInput!) { memberUpdateProfile(input: $input) {
+      member { locale } userErrors { field code } } }"""
+    assert member.ok(update, {"input": {"locale": "en"}})["memberUpdateProfile"] == {
+        "member": {"locale": "en"}, "userErrors": []}
+    bad = member.ok(update, {"input": {"locale": "not a locale!"}})["memberUpdateProfile"]
+    assert bad["member"] is None and bad["userErrors"] == [{"field": "locale", "code": "INVALID"}]
+    cleared = member.ok(update, {"input": {"locale": None}})["memberUpdateProfile"]
+    assert cleared == {"member": {"locale": None}, "userErrors": []}

@@ -51,7 +51,7 @@ def test_an_enrollment_with_a_referral_publishes_envelopes_the_schema_accepts(se
     referrer, friend = f"m-{uuid.uuid4().hex[:8]}", f"m-{uuid.uuid4().hex[:8]}"
     members.enroll(referrer, Enrollment("Ren", f"{referrer}@example.com", None, False), now.isoformat(),
                    int(now.timestamp()))
-    joined = members.enroll(friend, Enrollment("Mio", f"{friend}@example.com", date(1990, 5, 1), True),
+    joined = members.enroll(friend, Enrollment("Mio", f"{friend}@example.com", date(1990, 5, 1), True, locale="ja-JP"),
                             now.isoformat(), int(now.timestamp()))
     welcome.enrolled(joined, referrer, now)
     processor.drain()
@@ -76,8 +76,9 @@ def test_an_enrollment_with_a_referral_publishes_envelopes_the_schema_accepts(se
     assert all(seqs == list(range(1, len(seqs) + 1)) for seqs in by_member.values()), by_member
     consents = {env["memberId"]: env["member"] for _, env in published}
     assert consents[friend]["marketingConsent"] is True and consents[friend]["email"] == f"{friend}@example.com"
-    assert consents[referrer] == {"marketingConsent": False, "tier": None, "pointsAvailable": consents[referrer][
-        "pointsAvailable"]}  # no name, no email without consent
+    assert consents[referrer] == {"marketingConsent": False, "tier": None, "locale": None, "pointsAvailable": consents[
+        referrer]["pointsAvailable"]}  # no name, no email without consent
+    assert consents[friend]["locale"] == "ja-JP"
 
 
 def test_a_badge_award_and_a_vip_registration_are_published_with_the_badge_name_and_the_event_title(services):

@@ -129,7 +129,7 @@ def test_every_published_type_reaches_the_receiver_once_signed_even_when_its_bat
     # The member's events numbered in the order written; no profile here, so consent is false.
     assert [e["sequence"] for e in sorted(got, key=lambda e: ids.index(e["id"]))] == list(range(1, len(types) + 1))
     assert {json.dumps(e["member"], sort_keys=True) for e in got} == {
-        json.dumps({"marketingConsent": False, "tier": None, "pointsAvailable": 0}, sort_keys=True)}
+        json.dumps({"marketingConsent": False, "tier": None, "pointsAvailable": 0, "locale": None}, sort_keys=True)}
     assert all(headers["webhook-id"] == json.loads(body)["id"] for _, headers, body in receiver.requests)
     assert {d.status for i in ids for d in Deliveries(shop.tenant).of_event(i)} == {DeliveryStatus.DELIVERED}
 

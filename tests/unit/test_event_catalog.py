@@ -80,11 +80,13 @@ def test_the_schema_refuses_envelopes_a_receiver_could_not_rely_on(broken):
 
 def test_the_member_block_carries_name_and_email_only_with_marketing_consent():
     facts = catalog.MemberFacts(False, "silver", 120, "Ren", "ren@example.com")
-    assert catalog.member_block(facts) == {"marketingConsent": False, "tier": "silver", "pointsAvailable": 120}
-    agreed = catalog.member_block(catalog.MemberFacts(True, None, 0, "Mio", "mio@example.com"))
-    assert agreed == {"marketingConsent": True, "tier": None, "pointsAvailable": 0, "name": "Mio",
+    assert catalog.member_block(facts) == {"marketingConsent": False, "tier": "silver", "pointsAvailable": 120,
+                                           "locale": None}
+    agreed = catalog.member_block(catalog.MemberFacts(True, None, 0, "Mio", "mio@example.com", "ja-JP"))
+    assert agreed == {"marketingConsent": True, "tier": None, "pointsAvailable": 0, "locale": "ja-JP", "name": "Mio",
                       "email": "mio@example.com"}
-    assert catalog.member_block(None) == {"marketingConsent": False, "tier": None, "pointsAvailable": 0}
+    assert catalog.member_block(None) == {"marketingConsent": False, "tier": None, "pointsAvailable": 0,
+                                          "locale": None}
     VALIDATOR.validate(sample("points.earned", member=catalog.member_block(facts)))
 
 

@@ -23,6 +23,7 @@ class MemberEnrollInput:
     birthday: date | None = None
     marketing_consent: bool = False
     referral_code: str | None = bounded(bounds.CODE, default=None, description="A friend's referral code.")
+    locale: str | None = bounded(bounds.LOCALE, default=None, description="The language for messages to the member.")
 
 
 @strawberry.type(description="The new member, welcome points included.")
@@ -36,7 +37,7 @@ def member_enroll(info: Info, input: MemberEnrollInput) -> MemberEnrollPayload:
     now = ctx.now()
     enrollment = rules.validate_enrollment(rules.Enrollment(
         name=input.name, email=input.email, birthday=input.birthday,
-        marketing_consent=input.marketing_consent, referred_by_code=input.referral_code,
+        marketing_consent=input.marketing_consent, referred_by_code=input.referral_code, locale=input.locale,
     ), now.date())
     member_id = ctx.principal.member_id
     code = enrollment.referred_by_code

@@ -21,6 +21,7 @@ class MemberUpdateProfileInput:
     email: str | None = updatable(clearable=False, bound=bounds.EMAIL)
     birthday: date | None = updatable(clearable=True, description="Cleared, no birthday points come any more.")
     marketing_consent: bool | None = updatable(clearable=False)
+    locale: str | None = updatable(clearable=True, bound=bounds.LOCALE, description="The language for messages.")
 
 
 @strawberry.type(description="The member as changed (points from profile rules included).")
