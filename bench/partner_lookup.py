@@ -1,6 +1,6 @@
 """A partner's look-up, `partnerMemberStatus`, through the Lambda handler and through infra, against the raw
-boto3 calls it needs (GetItem of the client claim, the rate window's UpdateItem, GetItem of the link and of
-the profile, PutItem of the record), interleaved; DynamoDB calls per look-up, for a consenting member and
+boto3 calls it needs (GetItem of the client claim, the rate window's UpdateItem, GetItem of the link,
+BatchGetItem of the profile and the lifecycle standing, PutItem of the record), interleaved; DynamoDB calls per look-up, for a consenting member and
 for a stranger (the two must be the same).
 
     .venv/bin/python -m bench.partner_lookup [--iterations 300] [--warmup 50] [--jvm-warmup 1500]
@@ -89,8 +89,10 @@ def main(argv: list[str] | None = None) -> None:
                             ExpressionAttributeValues={":one": {"N": "1"}})
             raw.get_item(TableName=table, Key={"PK": {"S": link_pk(TENANT, linked)}, "SK": {"S": "LINK"}},
                          ConsistentRead=True)
-            raw.get_item(TableName=table, Key={"PK": {"S": keys.member_pk(TENANT, member)}, "SK": {"S": keys.PROFILE}},
-                         ConsistentRead=True)
+            mpk = {"S": keys.member_pk(TENANT, member)}
+            raw.batch_get_item(RequestItems={table: {"Keys": [{"PK": mpk, "SK": {"S": keys.PROFILE}},
+                                                              {"PK": mpk, "SK": {"S": "~LIFE#LAPSE"}}],
+                                                     "ConsistentRead": True}})
             raw.put_item(TableName=table, Item={"PK": {"S": keys.member_pk(TENANT, member)},
                                                 "SK": {"S": f"~RAW#{uuid.uuid4().hex}"}, "kind": {"S": "raw"}})
 

@@ -185,6 +185,18 @@ def invalid_input(exc: BaseException) -> UserError:
                                         "1,024 characters); correct it and send again.")
 
 
+def conditional(operation: Callable[[], Any], *, what: str = "DynamoDB call") -> bool:
+    """Run a conditioned write under `call`; False when its condition did not hold (the stored state
+    answered: written before, or moved on), any other failure raised as `call` raises it."""
+    try:
+        call(operation, what=what)
+        return True
+    except Exception as e:
+        if classify(e) is not Kind.CONDITIONAL:
+            raise
+        return False
+
+
 def backoff(attempt: int) -> float:
     """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
     return random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** attempt))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from domain.errors import ErrorCode, UserError
 from domain.events_out import catalog, signing
 
 ALL_TYPES = "*"
@@ -33,19 +34,18 @@ class Endpoint:
         """The secrets a delivery at `now` is signed with: the current one and any still in its overlap."""
         return [s["secret"] for s in self.secrets if not s.get("until") or datetime.fromisoformat(s["until"]) > now]
 
-    @property
-    def all_types(self) -> bool:
-        return ALL_TYPES in self.event_types
-
 
 def check_event_types(types: list[str] | None) -> tuple[str, ...]:
-    """Public catalog names (deduplicated, in catalog order), or ("*",) for None/empty: all types."""
+    """Public catalog names (deduplicated, in catalog order), or ("*",) for None/empty: all types.
+    UserError on `eventTypes` for too many names or unknown ones."""
     if not types:
         return (ALL_TYPES,)
+    if len(types) > MAX_EVENT_TYPES:
+        raise UserError(ErrorCode.TOO_LONG, f"At most {MAX_EVENT_TYPES} event types.", "eventTypes")
     known = list(catalog.PUBLIC.values())
     unknown = [t for t in types if t not in known]
     if unknown:
-        raise ValueError(", ".join(sorted(set(unknown))))
+        raise UserError(ErrorCode.INVALID, f"Unknown event types: {', '.join(sorted(set(unknown)))}.", "eventTypes")
     return tuple(t for t in known if t in set(types))
 
 

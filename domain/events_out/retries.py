@@ -24,6 +24,9 @@ from enum import Enum
 SCHEDULE_SECONDS = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
 MAX_ATTEMPTS = len(SCHEDULE_SECONDS) + 1
 MAX_RETRY_AFTER_SECONDS = 3600
+# After a failed inline attempt, how long the processor only queues an endpoint's deliveries (for the retry
+# job) instead of waiting out another timeout per event: one dead receiver never stalls the stream.
+INLINE_HOLD_SECONDS = 60.0
 
 
 class Next(Enum):

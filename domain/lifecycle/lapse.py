@@ -32,6 +32,22 @@ def lapse_due(last_activity: datetime, lapse_after_days: int) -> datetime:
     return last_activity + timedelta(days=lapse_after_days)
 
 
+def due_day(last_activity: datetime, lapse_after_days: int | None) -> datetime:
+    """The day written in the due index for a member last active at `last_activity`. With lapsing off,
+    the earliest any setting could make them due: turning it on later finds them, and the job then judges
+    by the setting in force (moving the day on when it is not reached)."""
+    return lapse_due(last_activity, lapse_after_days or MIN_LAPSE_DAYS)
+
+
+QUALIFYING_ENTRIES = frozenset({"EARN", "ACTION"})  # an order, or an action the member took
+NOT_THE_MEMBERS_DOING = frozenset({"birthday"})  # actions credited by the calendar, not by the member
+
+
+def is_qualifying_activity(entry_type: object, action: object) -> bool:
+    """Points earned that count as the member's own activity: an order, or an action other than the birthday."""
+    return entry_type in QUALIFYING_ENTRIES and not (entry_type == "ACTION" and action in NOT_THE_MEMBERS_DOING)
+
+
 def on_due(standing: Standing, last_activity: datetime, lapse_after_days: int, now: datetime) -> Move | None:
     """The lapse job's decision for a member it found due: lapse them, or nothing (already lapsed, or
     activity since the due date was written moved it on)."""

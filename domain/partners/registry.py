@@ -13,6 +13,8 @@ SCOPES = (MEMBER_STATUS_SCOPE,)
 MAX_PARTNERS = 50  # per program
 RATE_WINDOW_SECONDS = 60
 MIN_RATE, MAX_RATE, DEFAULT_RATE = 1, 6000, 60  # look-ups per minute
+KEEP_MEMBER_LOOKUPS_DAYS = 400  # a member sees a year of who asked about them, and a little more
+KEEP_PARTNER_LOOKUPS_DAYS = 90  # look-ups that named nobody, kept on the partner's side for review
 _PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")  # a slug: part of keys and of members' consent ids
 
 

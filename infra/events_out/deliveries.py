@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError, UpdateError
 
 from domain.errors import ErrorCode, UserError
 from domain.events_out import retries
@@ -27,7 +26,7 @@ from domain.events_out.deliveries import (ENDPOINT_DISABLED, KEEP_CANCELLED, KEE
 from domain.events_out.endpoints import Endpoint
 from infra import keys
 from infra.audit import audit_entry
-from infra.dynamo_errors import Kind, call, classify
+from infra.dynamo_errors import call, conditional
 from infra.events_out.outlet import Outlet
 from infra.events_out.sender import Answer, send_event
 from infra.items.base import TableItem
@@ -87,11 +86,6 @@ class Delivery:
     replays: int
     created_at: str
 
-    @property
-    def key(self) -> str:
-        """The delivery's key inside its tenant: `<event>:<endpoint>` (both ULIDs)."""
-        return f"{self.event_id}:{self.endpoint_id}"
-
 
 def to_delivery(item: WebhookDeliveryItem) -> Delivery:
     return Delivery(item.tenant, item.event_id, item.event_type, item.endpoint_id, item.member_id,
@@ -143,12 +137,8 @@ class Deliveries:
                                    envelope=envelope, status=DeliveryStatus.PENDING.value, attempts=0,
                                    next_attempt_at=at, created_at=at)
         item.GSI2PK, item.GSI2SK = keys.due_pk(self.tenant, DUE_JOB), _place(at, item)
-        try:
-            call(lambda: item.save(WebhookDeliveryItem.PK.does_not_exist()), what="webhook delivery")
-        except PutError as e:
-            if _condition_failed(e):
-                return None
-            raise
+        if not conditional(lambda: item.save(WebhookDeliveryItem.PK.does_not_exist()), what="webhook delivery"):
+            return None
         return item
 
     # -- an attempt and its record --------------------------------------------------------------------
@@ -199,12 +189,8 @@ class Deliveries:
             actions += [I.dead_at.set(at), I.GSI1PK.set(dead_letters_pk(self.tenant)),
                         I.GSI1SK.set(_place(at, item))]
         condition = (I.attempts == read) & (I.status == DeliveryStatus.PENDING.value)
-        try:
-            call(lambda: item.update(actions=actions, condition=condition), what="webhook delivery")
-        except UpdateError as e:
-            if _condition_failed(e):
-                return None
-            raise
+        if not conditional(lambda: item.update(actions=actions, condition=condition), what="webhook delivery"):
+            return None
         if status is DeliveryStatus.DEAD and outlet is not None and outlet.dead_letters is not None:
             # The table is the record; the queue is the alarm. A queue fault is logged, not retried: the
             # delivery is on the staff list either way.
@@ -254,6 +240,3 @@ class Deliveries:
         assert fresh is not None
         return fresh
 
-
-def _condition_failed(e: Exception) -> bool:
-    return classify(e) is Kind.CONDITIONAL

@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from domain.events_out import retries
 from infra.events_out import destinations
 
-HOLD_SECONDS = 60.0
 EVENT_SOURCE = "kizuna"  # EventBridge `source` of every event; `detail-type` is the public type
 
 
@@ -65,7 +65,7 @@ class Outlet:
 
     def hold(self, endpoint_id: str) -> None:
         with self._lock:
-            self._holds[endpoint_id] = self.clock() + HOLD_SECONDS
+            self._holds[endpoint_id] = self.clock() + retries.INLINE_HOLD_SECONDS
 
     def release(self, endpoint_id: str) -> None:
         with self._lock:

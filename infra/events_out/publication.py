@@ -18,11 +18,10 @@ from dataclasses import replace
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute
-from pynamodb.exceptions import PutError
 
 from domain.events_out import catalog
 from infra import keys
-from infra.dynamo_errors import Kind, call, classify
+from infra.dynamo_errors import call, conditional
 from infra.events.model import EFFECT_TTL_SECONDS, Env, Event
 from infra.events_out.enrich import enriched
 from infra.events_out.envelopes import envelope_of
@@ -69,12 +68,8 @@ def published(event: Event, env: Env) -> Publication | None:
     envelope = envelope_of(replace(event, detail=enriched(event, env)), sequence=sequence,
                            member=_member_block(event))
     made = Publication(event.member_pk, sk, envelope=envelope, expires_at=env.now_epoch + EFFECT_TTL_SECONDS)
-    try:
-        call(lambda: made.save(Publication.PK.does_not_exist()), what="publication")
+    if conditional(lambda: made.save(Publication.PK.does_not_exist()), what="publication"):
         return made
-    except PutError as e:
-        if classify(e) is not Kind.CONDITIONAL:
-            raise
     return call(lambda: Publication.get(event.member_pk, sk, consistent_read=True), what="publication")
 
 

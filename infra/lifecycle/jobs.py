@@ -22,7 +22,7 @@ from pynamodb.attributes import UnicodeAttribute
 
 from domain.lifecycle.anniversaries import anniversaries_reached, years_completed
 from infra import keys
-from infra.dynamo_errors import Kind, call, classify
+from infra.dynamo_errors import call, conditional
 from infra.items import MemberProfile, TableItem
 from infra.jobs_state import Cursor
 from infra.lifecycle.rewards import ANNIVERSARY_DUE, AnniversaryItem, anniversary_item, reward_once
@@ -61,12 +61,7 @@ def backfill(jobs: PointsJobs, now: datetime) -> JobReport:
         wrote = standings.start(profile.member_id, last, program.lifecycle.lapse_after_days)
         item = anniversary_item(jobs.tenant, profile.member_id, joined,
                                 years_completed(joined, program.local_time(now).date()), program)
-        try:
-            call(lambda: item.save(AnniversaryItem.PK.does_not_exist()), what="anniversary")
-            wrote = True
-        except Exception as e:
-            if classify(e) is not Kind.CONDITIONAL:
-                raise
+        wrote = conditional(lambda: item.save(AnniversaryItem.PK.does_not_exist()), what="anniversary") or wrote
         if wrote:
             report.processed += 1
         else:
@@ -99,11 +94,8 @@ def reward_anniversaries(jobs: PointsJobs, now: datetime) -> JobReport:
             if reward_once(jobs.tenant, item.member_id, milestone, program.lifecycle.anniversary_points, program, now):
                 report.points += program.lifecycle.anniversary_points
         nxt = anniversary_item(jobs.tenant, item.member_id, joined, due[-1].count, program)
-        try:
-            call(lambda: nxt.save(AnniversaryItem.years_done == done), what="anniversary")
-        except Exception as e:
-            if classify(e) is not Kind.CONDITIONAL:
-                raise  # a run meanwhile moved it on: its save stands, and the rewards were once each anyway
+        # A run meanwhile moved it on: its save stands, and the rewards were once each anyway.
+        conditional(lambda: nxt.save(AnniversaryItem.years_done == done), what="anniversary")
         report.processed += 1
         report.settled(item.member_id)
 

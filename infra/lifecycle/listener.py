@@ -16,20 +16,19 @@ from __future__ import annotations
 
 from infra.events.model import Env, Event, once, register
 from domain.lifecycle.anniversaries import order_milestones_crossed
+from domain.lifecycle.lapse import is_qualifying_activity
+from domain.points.actions import BIRTHDAY
 from infra.lifecycle.rewards import count_order, order_count, reward_once, start_anniversaries
 from infra.lifecycle.standing import Standings
 from infra.members import outbox_event
 from infra.transaction import Transaction, TransactionCancelled
 
-BIRTHDAY = "birthday"
-
-
 def qualifying(event: Event) -> bool:
-    kind = event.detail.get("type")
-    return kind == "EARN" or (kind == "ACTION" and event.detail.get("action") != BIRTHDAY)
+    return is_qualifying_activity(event.detail.get("type"), event.detail.get("action"))
 
 
 def birthday_credit(event: Event) -> bool:
+    """The birthday action rule's credit, or a tier's birthday gift (its detail names the year)."""
     return event.detail.get("action") == BIRTHDAY or "birthday" in event.detail
 
 

@@ -9,15 +9,16 @@ outbox event (`anniversary.rewarded`, `milestone.reached`). Stored per member:
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
+from domain import calendar
 from domain.lifecycle.anniversaries import Milestone, anniversary_day
 from domain.points.balance import Balance, EntryType, credit
 from domain.points.program import Program
 from infra import keys
-from infra.dynamo_errors import Kind, call, classify
+from infra.dynamo_errors import call, conditional
 from infra.events.model import Event, once
 from infra.items.base import TableItem
 from infra.members import outbox_event
@@ -41,29 +42,19 @@ class OrderCount(TableItem, discriminator="life-orders"):
     count = NumberAttribute(default=0)
 
 
-def day_start(day: date, program: Program) -> datetime:
-    """The first instant of `day` on the brand's wall clock, in UTC."""
-    from zoneinfo import ZoneInfo
-    return datetime.combine(day, time(0), ZoneInfo(program.timezone)).astimezone(timezone.utc)
-
-
 def anniversary_item(tenant: str, member_id: str, joined: date, years_done: int, program: Program) -> AnniversaryItem:
     nxt = anniversary_day(joined, joined.year + years_done + 1)
     item = AnniversaryItem(keys.member_pk(tenant, member_id), ANNIVERSARY_SK, member_id=member_id,
                            joined_day=joined.isoformat(), years_done=years_done, next_day=nxt.isoformat())
     item.GSI2PK = keys.due_pk(tenant, ANNIVERSARY_DUE)
-    item.GSI2SK = f"{day_start(nxt, program).isoformat()}#{member_id}"
+    item.GSI2SK = f"{calendar.day_start(nxt, program.timezone).isoformat()}#{member_id}"
     return item
 
 
 def start_anniversaries(tenant: str, member_id: str, joined_at: datetime, program: Program) -> None:
     """At enrollment: the first anniversary's due day. A replay finds it written and changes nothing."""
     item = anniversary_item(tenant, member_id, program.local_time(joined_at).date(), 0, program)
-    try:
-        call(lambda: item.save(AnniversaryItem.PK.does_not_exist()), what="anniversary")
-    except Exception as e:
-        if classify(e) is not Kind.CONDITIONAL:
-            raise
+    conditional(lambda: item.save(AnniversaryItem.PK.does_not_exist()), what="anniversary")
 
 
 def reward_once(tenant: str, member_id: str, milestone: Milestone, points: int, program: Program,

@@ -16,9 +16,9 @@ from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
-from domain.lifecycle.lapse import MIN_LAPSE_DAYS, Standing, lapse_due, on_activity, on_due
+from domain.lifecycle.lapse import Standing, due_day, lapse_due, on_activity, on_due
 from infra import keys
-from infra.dynamo_errors import Kind, call, classify
+from infra.dynamo_errors import call, conditional
 from infra.items.base import TableItem
 from infra.members import outbox_event
 from infra.pages import Page, page, start_key
@@ -49,12 +49,6 @@ class LapsedMember:
     last_activity_at: datetime
 
 
-def _due(last: datetime, lapse_after_days: int | None) -> datetime:
-    # Lapsing off: due at the earliest any setting could make it, so turning it on later finds the member;
-    # the job then judges by the setting in force and moves the due day on if it is not reached.
-    return lapse_due(last, lapse_after_days or MIN_LAPSE_DAYS)
-
-
 class Standings:
     def __init__(self, tenant: str):
         self.tenant = tenant
@@ -69,18 +63,12 @@ class Standings:
     def start(self, member_id: str, last_activity: datetime, lapse_after_days: int | None) -> bool:
         """A standing for a member who has none (the backfill): ACTIVE since `last_activity`. False when
         the member has one already (the listener's is newer than anything a backfill knows)."""
-        due = _due(last_activity, lapse_after_days)
+        due = due_day(last_activity, lapse_after_days)
         item = StandingItem(keys.member_pk(self.tenant, member_id), STANDING_SK, member_id=member_id,
                             standing=Standing.ACTIVE.value, last_activity_at=last_activity.isoformat(),
                             due_at=due.isoformat(), version=1)
         item.GSI2PK, item.GSI2SK = keys.due_pk(self.tenant, LAPSE_DUE), f"{due.isoformat()}#{member_id}"
-        try:
-            call(lambda: item.save(StandingItem.PK.does_not_exist()), what="member standing")
-            return True
-        except Exception as e:
-            if classify(e) is not Kind.CONDITIONAL:
-                raise
-            return False
+        return conditional(lambda: item.save(StandingItem.PK.does_not_exist()), what="member standing")
 
     def active(self, member_id: str, at: datetime, lapse_after_days: int | None, now: datetime) -> str | None:
         """Record qualifying activity at `at`: the last activity moves on (never back) and the due day with
@@ -91,7 +79,7 @@ class Standings:
                 return None  # this activity, or a later one, is recorded already
             standing = Standing(item.standing) if item is not None else Standing.ACTIVE
             move = on_activity(standing)
-            due = _due(at, lapse_after_days)
+            due = due_day(at, lapse_after_days)
             fresh = StandingItem(keys.member_pk(self.tenant, member_id), STANDING_SK, member_id=member_id,
                                  standing=Standing.ACTIVE.value, last_activity_at=at.isoformat(),
                                  due_at=due.isoformat(), version=(int(item.version) + 1) if item else 1)

@@ -6,7 +6,7 @@ nor its timing tells a consenting member from anyone else:
   2. UpdateItem of its rate window (infra/partners/rate_limit.py): over the limit, RateLimited;
   3. GetItem of the reference (a linked id's or an email hash's link; a malformed one reads a key that
      never exists);
-  4. GetItem of the member's profile (or of a profile key that never exists);
+  4. BatchGetItem of the member's profile and lifecycle standing (or of keys that never exist);
   5. PutItem of the look-up's record: in the member's partition when the reference named a member
      (`~PLOOKUP#<ulid>`, the member sees it in `me.partnerLookups`), else in the partner's.
 The answer is `domain.partners.consent.answer`: the requested fields the link covers, or None.
@@ -21,11 +21,15 @@ from pynamodb.attributes import BooleanAttribute, JSONAttribute, UnicodeAttribut
 
 from domain.partners import member_ref
 from domain.partners.consent import Consent, Purpose, Status, answer
-from domain.partners.registry import MEMBER_STATUS_SCOPE, RATE_WINDOW_SECONDS, Partner
+from domain.partners.registry import (KEEP_MEMBER_LOOKUPS_DAYS, KEEP_PARTNER_LOOKUPS_DAYS, MEMBER_STATUS_SCOPE,
+                                     RATE_WINDOW_SECONDS, Partner)
 from infra import keys
 from infra.dynamo_errors import call
 from infra.ids import new_ulid
+from domain.lifecycle.lapse import Standing
 from infra.items import MemberProfile
+from infra.items.batch import batch_get
+from infra.lifecycle.standing import STANDING_SK, StandingItem
 from infra.items.base import TableItem
 from infra.pages import Page, page, start_key
 from infra.partners.consents import LINK_SK, MemberLink, email_link_pk, email_link_sk, link_pk
@@ -34,8 +38,8 @@ from infra.partners.registry import PartnerRegistry
 
 LOOKUP_PREFIX = "~PLOOKUP#"
 PARTNER_LOOKUP_PREFIX = "LOOKUP#"
-KEEP_MEMBER_RECORDS = timedelta(days=400)  # a member can see a year of who asked, and a little more
-KEEP_PARTNER_RECORDS = timedelta(days=90)
+KEEP_MEMBER_RECORDS = timedelta(days=KEEP_MEMBER_LOOKUPS_DAYS)
+KEEP_PARTNER_RECORDS = timedelta(days=KEEP_PARTNER_LOOKUPS_DAYS)
 NOWHERE = "~none"  # a member id no member has: the read a non-member's look-up makes instead
 
 
@@ -94,13 +98,18 @@ class PartnerLookups:
         ref = member_ref.parse(linked_id, email_sha256)
         link = self._link(ref, partner)
         member_id = link.member_id if link is not None else None
-        profile = _get(MemberProfile, keys.member_pk(self.tenant, member_id or NOWHERE), keys.PROFILE, "member profile")
+        mpk = keys.member_pk(self.tenant, member_id or NOWHERE)
+        found, _ = batch_get([(mpk, keys.PROFILE), (mpk, STANDING_SK)], what="partner look-up")
+        profile = next((i for i in found if isinstance(i, MemberProfile)), None)
+        standing = next((i for i in found if isinstance(i, StandingItem)), None)
         consent = None
         if link is not None:
             consent = Consent(partner.id, Purpose(link.purpose), tuple(link.fields), now, "")
         status = None
         if profile is not None:
-            status = Status(tier=profile.tier_announced or profile.tier, status="ACTIVE",
+            # The lifecycle's standing: LAPSED once the lapse job marked them, ACTIVE otherwise.
+            status = Status(tier=profile.tier_announced or profile.tier,
+                            status=standing.standing if standing is not None else Standing.ACTIVE.value,
                             member_since=self.member_since(profile.joined_at))
         allowed = partner.may(MEMBER_STATUS_SCOPE)
         result = answer(consent, fields, status, partner_active=allowed)

@@ -21,14 +21,13 @@ from infra import keys
 from infra.audit import audit_entry
 from infra.dynamo_errors import call
 from infra.items import MemberProfile, TableItem
+from infra.items.batch import batch_get
 from infra.points.program_store import ProgramStore
 from infra.tenant_cache import TenantCache
 from infra.transaction import Transaction, TransactionCancelled
 from infra.vip_events.items import Invitation, MemberVipStats, RegistrationItem, VipEventItem
 
 LOOKBACK = timedelta(days=rules.MAX_DAYS_LONG + 1)  # an event that has not ended started at most this long ago
-BATCH_KEYS = 100  # BatchGetItem's limit per request
-BATCH_ATTEMPTS = 6
 
 Describe = Callable[[Any, Any], dict[str, Any]]
 
@@ -103,33 +102,6 @@ class Screen:
     profile: MemberProfile | None = None
     stats: MemberVipStats | None = None
     calls: int = 0
-
-
-def batch_get(keys_: list[tuple[str, str]]) -> tuple[list[TableItem], int]:
-    """Consistent BatchGetItem of the keys (at most 100 per request), UnprocessedKeys asked again.
-    Returns the items found and the number of requests sent."""
-    client = TableItem._get_connection().connection.client
-    table = TableItem.Meta.table_name
-    known = TableItem._get_discriminator_attribute()._discriminator_map
-    found: list[TableItem] = []
-    sent = 0
-    unique = list(dict.fromkeys(keys_))
-    for i in range(0, len(unique), BATCH_KEYS):
-        pending: dict[str, Any] = {table: {"Keys": [{"PK": {"S": pk}, "SK": {"S": sk}}
-                                                    for pk, sk in unique[i:i + BATCH_KEYS]],
-                                           "ConsistentRead": True}}
-        for attempt in range(BATCH_ATTEMPTS):
-            answer = call(lambda: client.batch_get_item(RequestItems=pending), what="VIP events screen")
-            sent += 1
-            for raw in answer.get("Responses", {}).get(table, []):
-                if raw.get("kind", {}).get("S") in known:
-                    found.append(TableItem.from_raw_data(raw))
-            pending = answer.get("UnprocessedKeys") or {}
-            if not pending:
-                break
-        else:
-            raise UserError(ErrorCode.CONFLICT, "The events could not all be read now; try again.")
-    return found, sent
 
 
 def screen(tenant: str, event_ids: list[str], member_id: str | None, invitation_for: set[str] = frozenset()) -> Screen:

@@ -42,7 +42,8 @@ from infra.points.program_store import ProgramStore
 from infra.progress.catalog import catalog
 from infra.progress.rewards import badge_source
 from infra.transaction import Transaction, TransactionCancelled
-from infra.vip_events.catalog import batch_get, event_of
+from infra.items.batch import batch_get
+from infra.vip_events.catalog import event_of
 from infra.vip_events.items import CheckInScan, RegistrationItem, TicketLookup, VipEventItem
 
 SCAN_TTL_SECONDS = 7 * 24 * 3600

@@ -43,7 +43,8 @@ from infra.members import outbox_event
 from infra.points.ledger import Change, MemberLedger, balance_of
 from infra.points.program_store import ProgramStore
 from infra.transaction import Transaction, TransactionCancelled
-from infra.vip_events.catalog import EventCatalog, Listed, batch_get, event_from_raw, event_of
+from infra.items.batch import batch_get
+from infra.vip_events.catalog import EventCatalog, Listed, event_from_raw, event_of
 from infra.vip_events.items import (Invitation, MemberVipStats, RegistrationItem, TicketLookup, VipEventItem,
                                     WaitlistEntry)
 from infra.vip_events.waitlist import Deltas, heads, move_head, ticket_key

@@ -24,7 +24,7 @@ from infra.members import outbox_event
 from infra.points.ledger import Change, MemberLedger, profile_balance
 from infra.tiers.standing import member_standing
 from infra.transaction import Transaction
-from infra.vip_events.catalog import batch_get
+from infra.items.batch import batch_get
 from infra.vip_events.items import RegistrationItem, TicketLookup, WaitlistEntry
 
 HEADS = 5  # entries read per look at the head; a longer run of skipped heads continues in the next transaction

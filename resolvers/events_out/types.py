@@ -3,12 +3,12 @@ deliveries (never their payloads)."""
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
 
 from domain.access import Role
+from domain.events_out.deliveries import DeliveryStatus
 from domain.events_out.endpoints import Endpoint
 from infra.events_out import endpoints as ep
 from infra.events_out.deliveries import Deliveries, Delivery
@@ -47,12 +47,8 @@ class WebhookEndpoint(Node):
                    previous_secret_valid_until=max(overlap) if overlap else None)
 
 
-@strawberry.enum(description="Where a webhook delivery stands.")
-class WebhookDeliveryStatus(Enum):
-    PENDING = "PENDING"
-    DELIVERED = "DELIVERED"
-    DEAD = "DEAD"
-    CANCELLED = "CANCELLED"
+WebhookDeliveryStatus = strawberry.enum(DeliveryStatus, name="WebhookDeliveryStatus",
+                                        description="Where a webhook delivery stands.")
 
 
 def _load_delivery(info: Any, key: str) -> "WebhookDelivery | None":
@@ -88,7 +84,7 @@ class WebhookDelivery(Node):
         def at(value: str | None) -> datetime | None:
             return datetime.fromisoformat(value) if value else None
         return cls(event_id=strawberry.ID(d.event_id), event_type=d.event_type, endpoint_id=strawberry.ID(d.endpoint_id),
-                   status=WebhookDeliveryStatus(d.status.value), attempts=d.attempts, last_status=d.last_status,
+                   status=d.status, attempts=d.attempts, last_status=d.last_status,
                    last_error=d.last_error, next_attempt_at=at(d.next_attempt_at), last_attempt_at=at(d.last_attempt_at),
                    delivered_at=at(d.delivered_at), dead_at=at(d.dead_at), replays=d.replays,
                    created_at=datetime.fromisoformat(d.created_at))

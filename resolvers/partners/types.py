@@ -3,7 +3,6 @@ them up (the member and staff), and the one answer a partner gets."""
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -11,6 +10,7 @@ import strawberry
 from domain.access import Role
 from domain.partners import consent as consent_rules
 from domain.partners.registry import Partner as PartnerRule
+from domain.partners.registry import PartnerStatus
 from infra.partners.consents import Consents, StoredConsent
 from infra.partners.lookups import Lookup, PartnerLookups
 from infra.partners.registry import PartnerRegistry
@@ -21,10 +21,7 @@ from resolvers.pagination import Connection, connection
 PartnerPurpose = strawberry.enum(consent_rules.Purpose, description="What a member's status is shared for.")
 
 
-@strawberry.enum(description="Whether a partner's look-ups are answered.")
-class PartnerState(Enum):
-    ACTIVE = "ACTIVE"
-    SUSPENDED = "SUSPENDED"
+PartnerState = strawberry.enum(PartnerStatus, name="PartnerState", description="Whether a partner's look-ups are answered.")
 
 
 def _load_partner(info: Any, key: str) -> "Partner | None":
@@ -51,7 +48,7 @@ class Partner(Node):
     @classmethod
     def of(cls, p: PartnerRule) -> "Partner":
         return cls(partner_id=strawberry.ID(p.id), name=p.name, client_id=p.client_id, scopes=list(p.scopes),
-                   rate_limit_per_minute=p.rate_limit_per_minute, status=PartnerState(p.status.value),
+                   rate_limit_per_minute=p.rate_limit_per_minute, status=p.status,
                    registered_at=datetime.fromisoformat(p.registered_at),
                    updated_at=datetime.fromisoformat(p.updated_at))
 

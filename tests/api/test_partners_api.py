@@ -105,6 +105,26 @@ def test_a_member_grants_consent_sees_it_and_a_partner_gets_only_the_fields_shar
     assert actions.count("partner_consent.grant") == 1
 
 
+def test_a_partner_sees_a_lapsed_member_as_lapsed(shop: Shop) -> None:
+    from datetime import timedelta
+
+    from infra.lifecycle.jobs import lapse_members
+    from infra.lifecycle.standing import Standings
+    from infra.points.jobs import PointsJobs
+    from infra.points.program_store import ProgramStore
+    register(shop)
+    member, member_id, _ = member_with_email(shop)
+    linked = member.ok(GRANT, {"p": "acme", "f": ["status"]})["partnerConsentGrant"]["consent"]["linkedId"]
+    assert ask(shop.partner, {"linkedId": linked}, ["status"]).data["partnerMemberStatus"]["status"] == "ACTIVE"
+    assert shop.admin.ok("mutation { lifecycleSettingsSet(input: {lapseAfterDays: 30}) { userErrors { code } } }")[
+        "lifecycleSettingsSet"]["userErrors"] == []
+    Standings(shop.tenant).active(member_id, shop.now + timedelta(seconds=1), 30, shop.now)
+    report = lapse_members(PointsJobs(shop.tenant, ProgramStore(shop.tenant, shop.api.services.programs)),
+                           shop.now + timedelta(days=31))
+    assert report.processed == 1
+    assert ask(shop.partner, {"linkedId": linked}, ["status"]).data["partnerMemberStatus"]["status"] == "LAPSED"
+
+
 def test_every_refusal_is_the_same_answer_with_the_same_calls_and_is_recorded(shop: Shop) -> None:
     register(shop)
     register(shop, "other", "other-client")

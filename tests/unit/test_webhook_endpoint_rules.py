@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from domain.events_out.endpoints import ROTATION_OVERLAP, Endpoint, check_event_types, rotated
+from domain.errors import ErrorCode, UserError
+from domain.events_out.endpoints import MAX_EVENT_TYPES, ROTATION_OVERLAP, Endpoint, check_event_types, rotated
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
 FIRST = [{"secret": "whsec_" + "A" * 32, "until": None}]
@@ -20,8 +21,16 @@ def endpoint(event_types=("*",), enabled=True, secrets=FIRST) -> Endpoint:
 def test_event_types_are_public_catalog_names_and_none_or_empty_means_all() -> None:
     assert check_event_types(None) == ("*",) == check_event_types([])
     assert check_event_types(["TierChanged", "PointsEarned", "PointsEarned"]) == ("PointsEarned", "TierChanged")
-    with pytest.raises(ValueError, match="points.earned"):
+    with pytest.raises(UserError, match="points.earned") as unknown:
         check_event_types(["points.earned"])  # the internal name is not the public one
+    assert (unknown.value.code, unknown.value.field) == (ErrorCode.INVALID, "eventTypes")
+
+
+def test_an_endpoint_names_at_most_the_limit_of_event_types() -> None:
+    with pytest.raises(UserError) as too_many:
+        check_event_types(["PointsEarned"] * (MAX_EVENT_TYPES + 1))
+    assert (too_many.value.code, too_many.value.field) == (ErrorCode.TOO_LONG, "eventTypes")
+    assert check_event_types(["PointsEarned"] * MAX_EVENT_TYPES) == ("PointsEarned",)
 
 
 def test_an_endpoint_wants_only_its_types_and_nothing_while_disabled() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 import strawberry
 
 from domain import bounds
-from domain.errors import ErrorCode, UserError, UserErrors
+from domain.errors import UserError, UserErrors
 from infra.events_out import destinations
-from domain.events_out.endpoints import MAX_EVENT_TYPES, check_event_types
+from domain.events_out.endpoints import check_event_types
 from infra.events_out.endpoints import EndpointDesk
 from resolvers.context import Info
 from resolvers.errors import payload_errors
@@ -37,13 +37,10 @@ def webhook_endpoint_create(info: Info, input: WebhookEndpointInput) -> WebhookE
     except UserError as e:
         errors.append(e)
     types: tuple[str, ...] = ()
-    if input.event_types is not None and len(input.event_types) > MAX_EVENT_TYPES:
-        errors.append(UserError(ErrorCode.TOO_LONG, f"At most {MAX_EVENT_TYPES} event types.", "eventTypes"))
-    else:
-        try:
-            types = check_event_types(input.event_types)
-        except ValueError as e:
-            errors.append(UserError(ErrorCode.INVALID, f"Unknown event types: {e}.", "eventTypes"))
+    try:
+        types = check_event_types(input.event_types)
+    except UserError as e:
+        errors.append(e)
     if errors:
         raise UserErrors(errors)
     made, secret = EndpointDesk(ctx.require_tenant()).create(url, types, input.enabled, input.description or None,
