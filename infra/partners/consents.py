@@ -92,6 +92,10 @@ class Consents:
         except ConsentItem.DoesNotExist:
             return None
 
+    def get(self, member_id: str, partner_id: str) -> StoredConsent | None:
+        item = self._item(member_id, partner_id)
+        return to_consent(item) if item is not None else None
+
     def of_member(self, member_id: str) -> list[StoredConsent]:
         items = call(lambda: read_partition(keys.member_pk(self.tenant, member_id),
                                             TableItem.SK.startswith(CONSENT_PREFIX)), what="partner consents")

@@ -66,8 +66,7 @@ def _may_read_member_key(info: Any, key: str) -> bool:
 
 def _load_consent(info: Any, key: str) -> "PartnerConsent | None":
     member_id, partner_id = _member_key(key) or ("", "")
-    found = next((c for c in Consents(info.context.require_tenant()).of_member(member_id)
-                  if c.consent.partner_id == partner_id), None)
+    found = Consents(info.context.require_tenant()).get(member_id, partner_id) if member_id else None
     return PartnerConsent.of(member_id, found) if found else None
 
 

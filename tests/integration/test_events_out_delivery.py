@@ -19,6 +19,7 @@ from domain.events_out import catalog
 from domain.events_out.deliveries import ENDPOINT_DISABLED, DeliveryStatus
 from domain.events_out.retries import MAX_ATTEMPTS, SCHEDULE_SECONDS
 from infra import keys
+from infra.events.model import Event
 from infra.events.processor import Processor, env_factory, to_event
 from infra.events.stream import Outcome, StreamReader
 from infra.events_out.deliveries import Deliveries
@@ -301,3 +302,35 @@ def test_the_dead_letters_page_newest_first_and_a_page_ending_at_the_end_has_no_
                              "nodes { eventId } } }" % PAGE, {"f": f, "a": a})["webhookDeadLetters"]
     assert [n["eventId"] for n in page(3, None)["nodes"]] == ids[::-1]  # newest first
     check_page_ends_exactly(page)
+
+
+def test_two_senders_of_one_delivery_record_one_outcome_and_the_second_is_told_so(
+        shop: Shop, services, receiver: Receiver) -> None:
+    endpoint_id, _ = add_endpoint(shop.tenant, receiver.url())
+    endpoint = Endpoints(shop.tenant).get(endpoint_id)
+    deliveries = Deliveries(shop.tenant)
+    item = deliveries.start(endpoint, {"id": new_id(), "type": "PointsEarned", "memberId": "m-race"},
+                            datetime.now(timezone.utc))
+    assert item is not None
+    stale = deliveries.item(item.event_id, endpoint_id)  # what a second sender read before the first recorded
+    assert deliveries.attempt(item, endpoint, loopback_outlet(), datetime.now(timezone.utc)) is not None
+    assert deliveries.attempt(stale, endpoint, loopback_outlet(), datetime.now(timezone.utc)) is None
+    [recorded] = deliveries.of_event(item.event_id)
+    assert (recorded.status, recorded.attempts) == (DeliveryStatus.DELIVERED, 1)
+
+
+def test_concurrent_first_publications_of_one_event_agree_on_one_envelope_and_sequence(services) -> None:
+    from infra.events_out.publication import published
+    from tests.support import all_at_once, new_tenant
+    tenant = new_tenant()
+    event = Event(tenant, "m-pub", new_id(), "points.earned", datetime.now(timezone.utc), {"points": 5})
+    env = env_factory(services.programs)()
+    results = all_at_once([lambda: published(event, env) for _ in range(6)])
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert len({json.dumps(r.envelope, sort_keys=True) for r in results}) == 1
+    assert {r.envelope["sequence"] for r in results} <= {1, 2, 3, 4, 5, 6}  # counted per attempt, kept once
+
+
+def new_id() -> str:
+    from infra.ids import new_ulid
+    return new_ulid()

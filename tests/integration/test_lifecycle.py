@@ -200,3 +200,15 @@ def test_members_from_before_the_lifecycle_are_backfilled_once_without_past_anni
     assert reward_anniversaries(jobs, NOW).processed == 0  # the first anniversary passed before: not paid now
     assert lapse_members(jobs, NOW).processed == 5  # 400 days without activity
     assert sum(len(told(tenant, m, "anniversary.rewarded")) for m in old) == 0
+
+
+def test_activity_while_the_lapse_job_holds_an_old_read_keeps_the_member_active(services, events) -> None:
+    tenant, store = program_store(services, lapse_after_days=30)
+    member = f"m-{uuid.uuid4().hex[:8]}"
+    enroll(tenant, member)
+    events.drain()
+    stale = Standings(tenant).get(member)  # what the job read from its page
+    Standings(tenant).active(member, NOW + timedelta(days=20), 30, NOW + timedelta(days=20))
+    assert Standings(tenant).lapse_if_due(stale, 30, NOW + timedelta(days=31)) is None
+    assert Standings(tenant).get(member).standing == "ACTIVE"
+    assert told(tenant, member, "member.lapsed") == []

@@ -110,3 +110,36 @@ def test_the_readme_catalog_lists_every_published_type_and_its_example_is_a_vali
     assert {k.strip(" `"): v.strip(" `") for k, v in listed.items()} == {v: k for k, v in catalog.PUBLIC.items()}
     example = json.loads(section.split("```json", 1)[1].split("```", 1)[0])
     VALIDATOR.validate(example)
+
+
+def test_every_readme_catalog_row_gives_example_data_a_receiver_can_parse():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Events out: the catalog", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|") for line in section.splitlines() if line.startswith("| `")]
+    assert len(rows) == len(catalog.PUBLIC)
+    for row in rows:
+        data = json.loads(row[3].strip().strip("`"))
+        assert isinstance(data, dict) and data, row[1]
+        VALIDATOR.validate({**sample(catalog.check_known(row[2].strip(" `"))), "data": data})
+
+
+def test_the_readmes_verification_snippet_handles_a_signed_delivery_once_and_refuses_a_forged_one():
+    import time
+
+    from domain.events_out import signing
+    readme = (ROOT / "README.md").read_text()
+    code = readme.split("### Verifying a delivery", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    secret = signing.new_secret()
+    seen: set[str] = set()
+    handled: list[dict] = []
+    scope = {"already_seen": lambda event_id: event_id in seen or seen.add(event_id), "handle": handled.append}
+    exec(code.replace('"whsec_..."', repr(secret)), scope)  # the README's code, as printed, with a real secret
+    envelope = sample("points.earned")
+    body = json.dumps(envelope).encode()
+    headers = signing.sign([secret], envelope["id"], int(time.time()), body)
+    scope["receive"](body, headers)
+    scope["receive"](body, headers)  # delivered again (at least once): handled once
+    assert handled == [envelope]
+    with pytest.raises(Exception):
+        scope["receive"](body.replace(b'"points": 120', b'"points": 99999'), headers)
+    assert handled == [envelope]
